@@ -1,0 +1,273 @@
+"""Checklist verdict rules of ``labels.md`` §4, driven by ``configs/checklist.yaml``.
+
+The same code computes verdicts from gold turn labels (to build and check the
+labelled corpus) and from predicted labels (in the pipeline), so data and
+runtime cannot drift apart. Item ids come from the config; this module only
+knows *kinds* of rules, each a function registered by name.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from .config import ChecklistConfig, ChecklistItem
+from .records import Conversation, Turn
+
+Verdict = tuple[str, float, list[int]]
+
+# Phone transcripts have no question marks; a turn that opens with one of these
+# words is still a question.
+_QUESTION_START = re.compile(
+    r"^\s*(?:(?:and|but|so|also|ok|okay|i|a|pa|ali|un|bet|nu|е|а|и|па)[\s,]+)?(can|could|would|will|how|why|when|where|what|which|who|is|are|do|does|did|should|"
+    r"da li|je li|jel|jel'|jeli|kako|zašto|zasto|kada|kad|gdje|gde|što|sto|šta|sta|koliko|koji|koja|"
+    r"mogu li|možete li|mozete li|može li|moze li|ima li|"
+    r"vai|kāpēc|kapec|kā|ka|kur|cik|kurš|kurs|kura|ko|kad|kādēļ|"
+    r"да ли|како|зашто|када|где|шта|колико|који|може ли|можете ли)\b",
+    re.IGNORECASE,
+)
+
+
+def is_question(text: str) -> bool:
+    return "?" in text or bool(_QUESTION_START.match(text))
+
+
+def _score(turn: Turn, behaviour: str) -> float:
+    if turn.behaviour_scores is not None and behaviour in turn.behaviour_scores:
+        return float(turn.behaviour_scores[behaviour])
+    return 1.0 if behaviour in (turn.behaviours or ()) else 0.0
+
+
+def _has(turn: Turn, behaviours: list[str]) -> bool:
+    return any(b in (turn.behaviours or ()) for b in behaviours)
+
+
+def _behaviours(params: dict) -> list[str]:
+    if "behaviours" in params:
+        return list(params["behaviours"])
+    return [params["behaviour"]]
+
+
+def _presence(turns: list[Turn], behaviours: list[str], fail_evidence: list[int] | None = None) -> Verdict:
+    """Pass if some turn shows one of the behaviours; confidence from the scores."""
+    hits = [t for t in turns if _has(t, behaviours)]
+    best = max((max(_score(t, b) for b in behaviours) for t in turns), default=0.0)
+    if hits:
+        return "pass", best, [t.index for t in hits]
+    return "fail", 1.0 - best, fail_evidence if fail_evidence is not None else []
+
+
+# ---------------------------------------------------------------- pass rules
+def any_behaviour(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
+    return _presence(conv.agent_turns(), _behaviours(item.params))
+
+
+def no_behaviour(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
+    verdict, conf, evidence = _presence(conv.agent_turns(), _behaviours(item.params))
+    return ("fail" if verdict == "pass" else "pass"), conf, evidence
+
+
+def behaviour_in_first_agent_turns(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
+    first = conv.agent_turns()[: int(item.params.get("first_n", 2))]
+    return _presence(first, _behaviours(item.params), [t.index for t in first])
+
+
+def behaviour_in_last_agent_turns(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
+    n = int(item.params.get("last_n", 3))
+    last = conv.agent_turns()[-n:]
+    return _presence(last, _behaviours(item.params), [t.index for t in last])
+
+
+def behaviour_after_first_negative(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
+    first_neg = next((t.index for t in conv.customer_turns() if t.sentiment == "negative"), None)
+    after = [t for t in conv.agent_turns() if first_neg is not None and t.index > first_neg]
+    return _presence(after, _behaviours(item.params))
+
+
+def questions_answered(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
+    answers = list(item.params.get("answer_behaviours", []))
+    turns = conv.turns
+    question_pos = [i for i, t in enumerate(turns) if t.speaker == "customer" and is_question(t.text)]
+    unanswered, answering, confidences = [], [], []
+    for k, pos in enumerate(question_pos):
+        end = question_pos[k + 1] if k + 1 < len(question_pos) else len(turns)
+        window = [t for t in turns[pos + 1 : end] if t.speaker == "agent"]
+        verdict, conf, evidence = _presence(window, answers)
+        confidences.append(conf)
+        if verdict == "pass":
+            answering.extend(evidence[:1])
+        else:
+            unanswered.append(turns[pos].index)
+    if unanswered:
+        return "fail", min(confidences), unanswered
+    return "pass", min(confidences, default=1.0), answering
+
+
+def within_sla(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
+    """Reply times as labels.md §5 defines them; bot and system turns are not replies."""
+    sla = cfg.sla_seconds.get(conv.channel or "chat", cfg.sla_seconds.get("chat", 60.0))
+    late: list[int] = []
+    waiting_since = None
+    first_customer = next((t for t in conv.turns if t.speaker == "customer"), None)
+    answered = False
+    for t in conv.turns:
+        if t.timestamp is None:
+            continue
+        if t.speaker == "customer" and waiting_since is None:
+            waiting_since = t.timestamp
+        elif t.speaker == "agent":
+            if not answered:
+                start = first_customer.timestamp if first_customer and first_customer.timestamp else conv.started_at
+                if start is not None and start <= t.timestamp and (t.timestamp - start).total_seconds() > sla:
+                    late.append(t.index)
+                answered = True
+            elif waiting_since is not None and (t.timestamp - waiting_since).total_seconds() > sla:
+                late.append(t.index)
+            waiting_since = None
+    if not conv.agent_turns():
+        return "fail", 1.0, [t.index for t in conv.customer_turns()][:1]
+    return ("fail" if late else "pass"), 1.0, sorted(set(late))
+
+
+def category_not(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
+    ok = conv.category is not None and conv.category not in item.params.get("categories", [])
+    return ("pass" if ok else "fail"), float(conv.category_score if conv.category_score is not None else 1.0), []
+
+
+def resolution_in(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
+    ok = conv.resolution in item.params.get("resolutions", [])
+    return ("pass" if ok else "fail"), float(conv.resolution_score if conv.resolution_score is not None else 1.0), []
+
+
+RULES: dict[str, Callable[[Conversation, ChecklistItem, ChecklistConfig], Verdict]] = {
+    f.__name__: f
+    for f in (
+        any_behaviour,
+        no_behaviour,
+        behaviour_in_first_agent_turns,
+        behaviour_in_last_agent_turns,
+        behaviour_after_first_negative,
+        questions_answered,
+        within_sla,
+        category_not,
+        resolution_in,
+    )
+}
+
+
+# ---------------------------------------------------------------- na conditions
+def agent_never_speaks(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
+    return not conv.agent_turns()
+
+
+def no_negative_customer_turn(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
+    return not any(t.sentiment == "negative" for t in conv.customer_turns())
+
+
+def customer_name_unknown(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
+    # Without metadata the only sign that the name was said is the agent using it.
+    return not conv.customer_name and not any(_has(t, ["uses_name"]) for t in conv.agent_turns())
+
+
+def no_explanation_needed(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
+    if conv.category in cfg.no_explanation_categories:
+        return True
+    early = conv.agent_turns()[: int(params.get("early_agent_turns", 2))]
+    return conv.resolution == "resolved" and any(_has(t, ["solution"]) for t in early)
+
+
+def few_customer_turns(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
+    return len(conv.customer_turns()) < int(params.get("min_turns", 2))
+
+
+def no_rejection(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
+    """Approximation: a proposal was rejected when the customer's next turn after a
+    solution or alternative is negative."""
+    proposal_seen = False
+    for t in conv.turns:
+        if t.speaker == "agent" and _has(t, ["solution", "alternative"]):
+            proposal_seen = True
+        elif t.speaker == "customer" and proposal_seen:
+            if t.sentiment == "negative":
+                return False
+            proposal_seen = False
+    return True
+
+
+def no_customer_question(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
+    return not any(is_question(t.text) for t in conv.customer_turns())
+
+
+def resolution_is(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
+    return conv.resolution in params.get("resolutions", [])
+
+
+def abrupt_end(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
+    last = conv.turns[-1] if conv.turns else None
+    return bool(last is not None and last.speaker == "customer" and last.frustrated)
+
+
+def no_timestamps(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
+    return all(t.timestamp is None for t in conv.turns)
+
+
+def resolved_without_frustration(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
+    return conv.resolution == "resolved" and not any(t.frustrated for t in conv.customer_turns())
+
+
+NA_CONDITIONS: dict[str, Callable[[Conversation, dict, ChecklistConfig], bool]] = {
+    f.__name__: f
+    for f in (
+        agent_never_speaks,
+        no_negative_customer_turn,
+        customer_name_unknown,
+        no_explanation_needed,
+        few_customer_turns,
+        no_rejection,
+        no_customer_question,
+        resolution_is,
+        abrupt_end,
+        no_timestamps,
+        resolved_without_frustration,
+    )
+}
+
+
+class ChecklistRules:
+    """Applies the configured checklist to conversations whose turns carry labels."""
+
+    def __init__(self, config: ChecklistConfig):
+        self.config = config
+        unknown = [i.rule for i in config.items if i.rule not in RULES]
+        unknown += [i.na for i in config.items if i.na and i.na not in NA_CONDITIONS]
+        if unknown:
+            raise ValueError(f"unknown checklist rule(s) {unknown}; known: {sorted(RULES) + sorted(NA_CONDITIONS)}")
+
+    def verdict(self, conv: Conversation, item: ChecklistItem) -> dict:
+        # Where an item meets both its pass and its na condition, the verdict is na (labels.md §5).
+        if item.na and NA_CONDITIONS[item.na](conv, item.na_params, self.config):
+            return {"verdict": "na", "confidence": 1.0, "evidence": []}
+        verdict, confidence, evidence = RULES[item.rule](conv, item, self.config)
+        return {"verdict": verdict, "confidence": round(min(max(confidence, 0.0), 1.0), 4), "evidence": evidence}
+
+    def evaluate(self, conv: Conversation, keep: dict[str, str] | None = None) -> dict[str, dict]:
+        """Verdicts for every item; ``keep`` holds annotator verdicts for judgement items."""
+        out = {}
+        for item in self.config.items:
+            if keep and item.judgement and item.id in keep:
+                out[item.id] = {"verdict": keep[item.id], "confidence": 1.0, "evidence": []}
+            else:
+                out[item.id] = self.verdict(conv, item)
+        return out
+
+    def qa_score(self, checklist: dict[str, dict]) -> tuple[float, list[str]]:
+        weights = {i.id: i.weight for i in self.config.items}
+        failed_auto = [i for i in self.config.auto_fail if checklist.get(i, {}).get("verdict") == "fail"]
+        applicable = [k for k, v in checklist.items() if v["verdict"] != "na"]
+        total = sum(weights[k] for k in applicable)
+        if failed_auto:
+            return 0.0, failed_auto
+        if total == 0:
+            return 100.0, []
+        passed = sum(weights[k] for k in applicable if checklist[k]["verdict"] == "pass")
+        return round(100.0 * passed / total, 2), []

@@ -1,0 +1,144 @@
+"""Model inputs: a turn's normalised text plus context markers.
+
+The models only see strings, so conversation context (turn position, the
+customer's previous mood, the customer's name, time expressions, shouting) is
+written into the string as marker tokens. A linear model and a transformer can
+therefore be swapped without changing any stage.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .records import Conversation, Turn
+from .text import fold_diacritics
+
+NAME_MARK = " xxname "
+_EMOJI_RE = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+_NEG_EMOJI = set("🙄😡😠🤬😤😒😞😩😫👎💩😑😣😖")
+_POS_EMOJI = set("🙂😊😀😃😄😁👍🙏❤😍🥰👌✅🎉😉")
+_TIME_RE = re.compile(
+    r"\b(\d{1,2}[:.]\d{2}|\d+\s*(-|–|do|to|līdz)?\s*\d*\s*"
+    r"(min\w*|h|sat\w*|hour\w*|day\w*|dan\w*|дан\w*|сат\w*|minut\w*|мину\w*|week\w*|tjed\w*|nedelj\w*|недељ\w*|nedēļ\w*|stund\w*|dien\w*|month\w*|mjesec\w*|mesec\w*|mēneš\w*))\b"
+    r"|\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"danas|sutra|prekosutra|ponedjeljak|ponedeljak|utorak|srijed\w*|sred\w*|četvrt\w*|cetvrt\w*|petak|petka|subot\w*|nedjelj\w*|"
+    r"данас|сутра|понедељ\w*|уторак|сред\w*|четвртак|петак|петка|субот\w*|"
+    r"šodien|sodien|rīt|rit|parīt|parit|pirmdien\w*|otrdien\w*|trešdien\w*|tresdien\w*|ceturtdien\w*|piektdien\w*|sestdien\w*|svētdien\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def _cue_markers(text: str) -> list[str]:
+    marks = []
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 8:
+        caps = sum(c.isupper() for c in letters) / len(letters)
+        if caps > 0.6:
+            marks.append("xxshout")
+    words = text.split()
+    if sum(1 for w in words if len(w) >= 4 and w.isupper()) >= 2:
+        marks.append("xxcapswords")
+    if "!!" in text:
+        marks.append("xxexcl")
+    if "??" in text or "?!" in text or "!?" in text:
+        marks.append("xxqexcl")
+    if "?" in text:
+        marks.append("xxquestion")
+    for c in _EMOJI_RE.findall(text):
+        if c in _NEG_EMOJI:
+            marks.append("xxemojineg")
+        elif c in _POS_EMOJI:
+            marks.append("xxemojipos")
+    if _TIME_RE.search(text):
+        marks.append("xxtime")
+    if "..." in text or "…" in text:
+        marks.append("xxellipsis")
+    return marks
+
+
+def name_stems(name: str | None) -> list[str]:
+    """Stems of the customer's first and last names, so inflected and vocative
+    forms (Ivana, Ivano, Ivani; Jānis, Jāni) still match."""
+    if not name:
+        return []
+    stems = []
+    for part in re.split(r"[\s\-]+", fold_diacritics(name).lower()):
+        part = re.sub(r"[^a-z]", "", part)
+        if len(part) >= 3:
+            stems.append(part[:-2] if len(part) >= 6 else part[:-1] if len(part) >= 4 else part)
+    return stems
+
+
+def mark_name(folded_text: str, stems: list[str]) -> tuple[str, bool]:
+    if not stems:
+        return folded_text, False
+    found = False
+
+    def repl(m: re.Match) -> str:
+        nonlocal found
+        found = True
+        return NAME_MARK
+
+    for stem in stems:
+        folded_text = re.sub(rf"\b{re.escape(stem)}[a-z]{{0,3}}\b", repl, folded_text)
+    return folded_text, found
+
+
+def turn_inputs(conv: Conversation, speaker: str) -> list[tuple[Turn, str]]:
+    """(turn, model input) for every turn of ``speaker`` in the conversation.
+
+    Context that comes from earlier stages (the customer's sentiment) is read from
+    the turns, so the function serves gold labels at training time and predictions
+    at run time alike.
+    """
+    stems = name_stems(conv.customer_name)
+    role_turns = [t for t in conv.turns if t.speaker == speaker]
+    n = len(role_turns)
+    out = []
+    prev_customer: Turn | None = None
+    k = 0
+    for t in conv.turns:
+        if t.speaker == "customer" and speaker != "customer":
+            prev_customer = t
+            continue
+        if t.speaker != speaker:
+            continue
+        base = fold_diacritics((t.model_text or t.text).lower())
+        base, has_name = mark_name(base, stems)
+        marks = _cue_markers(t.model_text or t.text)
+        marks.append(f"xxpos{min(k, 3)}")
+        if k >= n - 3:
+            marks.append("xxlast3")
+        if k == n - 1:
+            marks.append("xxlast")
+        if speaker == "agent" and prev_customer is not None and prev_customer.sentiment:
+            marks.append(f"xxprev{prev_customer.sentiment}")
+            if prev_customer.frustrated:
+                marks.append("xxprevfrustrated")
+        if has_name:
+            marks.append("xxhasname")
+        if conv.channel:
+            marks.append(f"xxch{conv.channel}")
+        out.append((t, " ".join(marks) + " | " + base))
+        k += 1
+    return out
+
+
+def conversation_input(conv: Conversation) -> str:
+    """One string for the conversation-level models (category, resolution): the
+    customer's first turns say what it is about, the last turns how it ended."""
+    parts = []
+    turns = [t for t in conv.turns if t.speaker in ("customer", "agent")]
+    last_start = max(0, len(turns) - 4)
+    for i, t in enumerate(turns):
+        text = fold_diacritics((t.model_text or t.text).lower())
+        tag = "xxc" if t.speaker == "customer" else "xxa"
+        if i >= last_start:
+            # Resolution is decided at the end: mark those words apart.
+            tail = " ".join(f"end_{w}" for w in re.findall(r"\w+", text)[:60])
+            parts.append(f"{tag} {text} {tail}")
+        else:
+            parts.append(f"{tag} {text}")
+    if conv.channel:
+        parts.append(f"xxch{conv.channel}")
+    return " ".join(parts)

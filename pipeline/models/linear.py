@@ -1,0 +1,211 @@
+"""A linear text classifier over word and character n-grams."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+
+_DIGITS = re.compile(r"\d")
+
+
+def normalise_for_model(text: str) -> str:
+    # Stages already fold case and diacritics; digits vary without meaning.
+    return _DIGITS.sub("0", text)
+
+
+class CompactTfidfVectorizer(TfidfVectorizer):
+    """TfidfVectorizer that saves its vocabulary as one string array.
+
+    skops would otherwise write one node per vocabulary entry, which makes model
+    files large and slow to load; ``stop_words_`` (the pruned terms) is only
+    needed for introspection and is dropped.
+    """
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state.pop("stop_words_", None)
+        vocab = state.pop("vocabulary_", None)
+        if vocab is not None:
+            state["terms_"] = np.array(sorted(vocab, key=vocab.get), dtype=str)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        terms = state.pop("terms_", None)
+        super().__setstate__(state)
+        if terms is not None:
+            self.vocabulary_ = {t: i for i, t in enumerate(terms.tolist())}
+
+    # Character n-grams inside word boundaries depend only on the word, and words
+    # repeat (Zipf), so the vocabulary ids of each word's n-grams are cached. The
+    # result equals TfidfVectorizer.transform exactly (a test checks it) at a
+    # fraction of the cost, which is what makes nightly runs fit their window.
+    _CACHE_LIMIT = 300_000
+
+    def _word_ids(self, word: str) -> list[int]:
+        vocab = self.vocabulary_
+        min_n, max_n = self.ngram_range
+        w = " " + word + " "
+        w_len = len(w)
+        ids = []
+        for n in range(min_n, max_n + 1):
+            offset = 0
+            g = vocab.get(w[offset : offset + n])
+            if g is not None:
+                ids.append(g)
+            while offset + n < w_len:
+                offset += 1
+                g = vocab.get(w[offset : offset + n])
+                if g is not None:
+                    ids.append(g)
+            if offset == 0:
+                break
+        return ids
+
+    def transform(self, raw_documents):
+        if self.analyzer != "char_wb" or not hasattr(self, "vocabulary_"):
+            return super().transform(raw_documents)
+        cache = self.__dict__.setdefault("_word_cache", {})
+        if len(cache) > self._CACHE_LIMIT:
+            cache.clear()
+        preprocess = self.preprocessor or (lambda x: x)
+        indices: list[int] = []
+        indptr = [0]
+        for doc in raw_documents:
+            for word in preprocess(doc).split():
+                ids = cache.get(word)
+                if ids is None:
+                    ids = cache[word] = self._word_ids(word)
+                indices.extend(ids)
+            indptr.append(len(indices))
+        X = sp.csr_matrix(
+            (np.ones(len(indices), dtype=self.dtype), np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
+            shape=(len(indptr) - 1, len(self.vocabulary_)),
+        )
+        X.sum_duplicates()
+        return self._tfidf.transform(X, copy=False)
+
+
+class LinearTextModel:
+    """Word (1-2) and character (2-5) TF-IDF features with one calibrated logistic
+    regression per label.
+
+    ``kind="multiclass"``: rows of ``predict_proba`` sum to one over ``labels_``.
+    ``kind="multilabel"``: one independent probability per label.
+    """
+
+    def __init__(
+        self,
+        kind: str = "multilabel",
+        C: float = 4.0,
+        word_ngrams: tuple[int, int] = (1, 2),
+        char_ngrams: tuple[int, int] | None = (2, 5),
+        max_features: int = 40_000,
+        min_df: int = 2,
+        calibration: str | None = "sigmoid",
+        calibration_cv: int = 3,
+        class_weight: str | None = None,
+        random_state: int = 0,
+    ):
+        self.kind = kind
+        self.C = C
+        self.word_ngrams = word_ngrams
+        self.char_ngrams = char_ngrams
+        self.max_features = max_features
+        self.min_df = min_df
+        self.calibration = calibration
+        self.calibration_cv = calibration_cv
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    # ---------------------------------------------------------------- fitting
+    def _features(self, n_docs: int) -> FeatureUnion:
+        min_df = self.min_df if n_docs >= 50 else 1
+        parts = [
+                ("word", CompactTfidfVectorizer(analyzer="word", ngram_range=tuple(self.word_ngrams), min_df=min_df,
+                                         sublinear_tf=True, preprocessor=normalise_for_model, token_pattern=r"(?u)\b\w+\b",
+                                         max_features=self.max_features, dtype=np.float32)),
+        ]
+        if self.char_ngrams:
+            parts.append(("char", CompactTfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams), min_df=min_df,
+                                                         sublinear_tf=True, preprocessor=normalise_for_model,
+                                                         max_features=self.max_features, dtype=np.float32)))
+        return FeatureUnion(parts)
+
+    def _estimator(self, y: np.ndarray):
+        binary = self.kind == "multilabel"
+        lr = LogisticRegression(C=self.C, max_iter=3000, solver="liblinear" if binary else "lbfgs",
+                                class_weight=self.class_weight, random_state=self.random_state)
+        rarest = int(np.bincount(y).min()) if len(y) else 0
+        if self.calibration and rarest >= 2 * self.calibration_cv:
+            return CalibratedClassifierCV(lr, method=self.calibration, cv=self.calibration_cv, ensemble=False)
+        return lr
+
+    def fit(self, texts: list[str], y, labels: list[str] | None = None) -> "LinearTextModel":
+        """``y``: a label per text (multiclass) or a collection of labels per text (multilabel)."""
+        texts = list(texts)
+        if self.kind == "multiclass":
+            self.labels_ = list(labels) if labels else sorted(set(y))
+            index = {l: i for i, l in enumerate(self.labels_)}
+            yi = np.array([index[v] for v in y])
+            Y = None
+        else:
+            self.labels_ = list(labels) if labels else sorted({l for row in y for l in row})
+            Y = np.array([[1 if l in set(row) else 0 for l in self.labels_] for row in y], dtype=np.int8)
+        self.features_ = self._features(len(texts))
+        X = self.features_.fit_transform(texts)
+        self.estimators_ = []
+        if self.kind == "multiclass":
+            present = sorted(set(yi.tolist()))
+            self.present_ = present
+            if len(present) == 1:
+                self.estimators_.append(None)
+            else:
+                # Re-index to the classes present so the estimator sees 0..k-1.
+                remap = {c: i for i, c in enumerate(present)}
+                self.estimators_.append(self._estimator(np.array([remap[v] for v in yi])).fit(X, np.array([remap[v] for v in yi])))
+        else:
+            self.prior_ = Y.mean(axis=0).astype(float) if len(Y) else np.zeros(len(self.labels_))
+            for j in range(len(self.labels_)):
+                col = Y[:, j]
+                if col.min() == col.max():
+                    self.estimators_.append(None)  # constant label: predict its prior
+                else:
+                    self.estimators_.append(self._estimator(col).fit(X, col))
+        self.thresholds_ = {l: 0.5 for l in self.labels_} if self.kind == "multilabel" else {}
+        return self
+
+    # ---------------------------------------------------------------- scoring
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        texts = list(texts)
+        out = np.zeros((len(texts), len(self.labels_)), dtype=float)
+        if not texts:
+            return out
+        X = self.features_.transform(texts)
+        if self.kind == "multiclass":
+            est = self.estimators_[0]
+            if est is None:
+                out[:, self.present_[0]] = 1.0
+            else:
+                out[:, self.present_] = est.predict_proba(X)
+            return out
+        for j, est in enumerate(self.estimators_):
+            out[:, j] = self.prior_[j] if est is None else est.predict_proba(X)[:, 1]
+        return out
+
+    def predict(self, texts: list[str]) -> list:
+        proba = self.predict_proba(texts)
+        if self.kind == "multiclass":
+            return [self.labels_[i] for i in proba.argmax(axis=1)]
+        th = np.array([self.thresholds_.get(l, 0.5) for l in self.labels_])
+        return [[l for l, hit in zip(self.labels_, row >= th) if hit] for row in proba]
+
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in ("kind", "C", "word_ngrams", "char_ngrams", "max_features", "min_df",
+                                              "calibration", "calibration_cv", "class_weight", "random_state")}

@@ -1,0 +1,46 @@
+"""Agent turns: the checklist behaviours (multi-label)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import PipelineConfig
+from ..features import turn_inputs
+from ..labels import BEHAVIOURS
+from ..models import load_model
+from ..records import Conversation
+from .base import ModelStage, card_version, register
+
+
+@register("behaviours")
+class BehaviourClassifier(ModelStage):
+    task = "behaviours"
+
+    def __init__(self, model, card: dict, overrides: dict[str, float] | None = None):
+        self.model = model
+        self.card = card
+        learned = card.get("thresholds", {})
+        self.thresholds = {b: float((overrides or {}).get(b, learned.get(b, 0.5))) for b in BEHAVIOURS}
+
+    @classmethod
+    def from_config(cls, config: PipelineConfig) -> "BehaviourClassifier":
+        model, card = load_model(config.resolve(config.model_dir) / cls.task, cls.task)
+        return cls(model, card, config.thresholds.behaviours)
+
+    def predict(self, batch: list[Conversation]) -> np.ndarray:
+        return self.model.predict_proba([x for conv in batch for _, x in turn_inputs(conv, "agent")])
+
+    def set_annotations(self, batch: list[Conversation], scores: np.ndarray) -> None:
+        turns = [t for conv in batch for t in conv.turns if t.speaker == "agent"]
+        labels = list(self.model.labels_)
+        for turn, row in zip(turns, scores):
+            turn.behaviour_scores = {b: round(float(row[labels.index(b)]), 4) if b in labels else 0.0 for b in BEHAVIOURS}
+            turn.behaviours = [b for b in BEHAVIOURS if turn.behaviour_scores[b] >= self.thresholds[b]]
+        for conv in batch:
+            for turn in conv.turns:
+                if turn.speaker in ("bot", "system"):
+                    turn.behaviours = None
+            conv.models[self.task] = card_version(self.card)
+
+    def model_versions(self) -> dict[str, str]:
+        return {self.task: card_version(self.card)}

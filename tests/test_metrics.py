@@ -1,0 +1,43 @@
+"""Evaluation arithmetic on hand-computed cases."""
+
+import numpy as np
+import pytest
+
+from training.metrics import confusion, multiclass_report, multilabel_report, prf, reliability
+
+
+def test_prf_by_hand():
+    # tp=3, fp=1, fn=2: P=3/4, R=3/5, F1=2PR/(P+R)=0.6667
+    assert prf(3, 1, 2) == {"precision": 0.75, "recall": 0.6, "f1": 0.6667}
+    assert prf(0, 0, 0) == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+
+
+def test_multilabel_micro_and_macro_by_hand():
+    Y = np.array([[1, 0], [1, 1], [0, 1], [0, 0]])
+    P = np.array([[1, 1], [0, 1], [0, 0], [0, 0]])
+    r = multilabel_report(Y, P, ["a", "b"])
+    # a: tp1 fp0 fn1 -> P1 R.5 F.6667 ; b: tp1 fp1 fn1 -> P.5 R.5 F.5 ; micro: tp2 fp1 fn2
+    assert r["per_label"]["a"]["f1"] == 0.6667 and r["per_label"]["b"]["f1"] == 0.5
+    assert r["overall"]["micro_precision"] == 0.6667 and r["overall"]["micro_recall"] == 0.5
+    assert r["overall"]["micro_f1"] == 0.5714
+    assert r["overall"]["macro_f1"] == pytest.approx((0.6667 + 0.5) / 2, abs=1e-4)
+
+
+def test_multiclass_and_confusion_by_hand():
+    t = ["neg", "neg", "neu", "pos", "pos", "pos"]
+    p = ["neg", "neu", "neu", "pos", "neg", "pos"]
+    r = multiclass_report(t, p, ["neg", "neu", "pos"])
+    assert r["overall"]["accuracy"] == round(4 / 6, 4)
+    assert r["per_label"]["neg"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    assert r["per_label"]["neu"]["precision"] == 0.5 and r["per_label"]["neu"]["recall"] == 1.0
+    assert confusion(t, p, ["neg", "neu", "pos"]) == {
+        "neg": {"neg": 1, "neu": 1, "pos": 0}, "neu": {"neg": 0, "neu": 1, "pos": 0}, "pos": {"neg": 1, "neu": 0, "pos": 2}}
+
+
+def test_reliability_by_hand():
+    conf = [0.95, 0.95, 0.55, 0.55]
+    ok = [True, False, True, True]
+    r = reliability(conf, ok, bins=10)
+    assert [b["n"] for b in r["bins"]] == [2, 2]
+    # |0.5-0.95|*0.5 + |1.0-0.55|*0.5 = 0.45
+    assert r["ece"] == pytest.approx(0.45)

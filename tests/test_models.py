@@ -1,0 +1,63 @@
+"""Every model: overfits a tiny set, saves, loads, and predicts the same."""
+
+import numpy as np
+import pytest
+
+from pipeline.errors import ConvauditError
+from pipeline.models import LinearTextModel, load_model, save_model
+
+TEXTS = [
+    "Dobar dan, ovdje Marko iz podrške.", "Good morning, this is Ana from billing.", "Labdien! Jūs apkalpo Elīna.",
+    "Здраво, овде Јелена из подршке.", "Mogu li vam još nečim pomoći?", "Is there anything else I can help with?",
+    "Vai varu vēl kā palīdzēt?", "Да ли вам треба још нешто?",
+]
+MULTI = [["greeting"]] * 4 + [["anything_else"]] * 4
+CLASSES = ["greet"] * 4 + ["more"] * 4
+
+
+@pytest.mark.parametrize("kind, y", [("multilabel", MULTI), ("multiclass", CLASSES)])
+def test_overfit_save_load_same_predictions(tmp_path, kind, y):
+    model = LinearTextModel(kind=kind, C=100.0, calibration=None, random_state=0)
+    assert model.fit(TEXTS, y) is model
+    pred = model.predict(TEXTS)
+    assert pred == y if kind == "multiclass" else [sorted(p) for p in pred] == y
+    save_model(model, tmp_path / "m", {"name": "tiny", "version": "0.0.1"})
+    loaded, card = load_model(tmp_path / "m")
+    assert card["labels"] == model.labels_
+    np.testing.assert_allclose(loaded.predict_proba(TEXTS), model.predict_proba(TEXTS))
+    assert (tmp_path / "m" / "model.skops").stat().st_size < 2_000_000
+
+
+def test_estimator_discipline():
+    model = LinearTextModel(C=3.0, random_state=7)
+    assert model.get_params()["C"] == 3.0 and model.get_params()["random_state"] == 7
+    assert not any(k.endswith("_") for k in vars(model))  # nothing learned before fit
+    model.fit(TEXTS, MULTI)
+    assert {"labels_", "features_", "estimators_", "thresholds_"} <= set(vars(model))
+
+
+def test_probabilities_are_valid():
+    model = LinearTextModel(kind="multiclass", calibration=None).fit(TEXTS, CLASSES)
+    p = model.predict_proba(["hello there, anything else?"])
+    assert p.shape == (1, 2) and np.isclose(p.sum(), 1.0) and (p >= 0).all()
+    assert model.predict_proba([]).shape == (0, 2)
+
+
+def test_loading_refuses_broken_or_missing_artifacts(tmp_path):
+    with pytest.raises(ConvauditError, match="not found"):
+        load_model(tmp_path / "nothing", "behaviours")
+    model = LinearTextModel(calibration=None).fit(TEXTS, MULTI)
+    save_model(model, tmp_path / "m", {"name": "tiny"})
+    (tmp_path / "m" / "model.skops").write_bytes(b"not a zip file")
+    with pytest.raises(ConvauditError, match="could not be loaded"):
+        load_model(tmp_path / "m")
+
+
+def test_shipped_models_have_cards(root):
+    from pipeline.models import load_card
+
+    for task in ("sentiment", "frustration", "behaviours", "category", "resolution"):
+        card = load_card(root / "models" / "default" / task)
+        for key in ("name", "version", "labels", "training_data", "metrics", "created_at"):
+            assert key in card, (task, key)
+        assert card["training_data"]["sha256_16"]

@@ -1,0 +1,232 @@
+"""Training every task that the labelled data has labels for."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from sklearn.model_selection import GroupKFold
+
+from pipeline import __version__
+from pipeline.features import conversation_input, turn_inputs
+from pipeline.labels import BEHAVIOURS, CATEGORIES, RESOLUTIONS, SENTIMENTS
+from pipeline.models import LinearTextModel, load_card, save_model
+from pipeline.records import Conversation
+
+from .corpus import data_hash, load_labelled
+from .metrics import multiclass_report, multilabel_report
+
+log = logging.getLogger(__name__)
+
+TASKS = ("sentiment", "frustration", "behaviours", "category", "resolution")
+
+# Hyper-parameters per task: behaviours and frustration are independent binary
+# decisions; sentiment, category and resolution are single-choice.
+TASK_PARAMS: dict[str, dict[str, Any]] = {
+    "sentiment": {"kind": "multiclass", "C": 4.0},
+    "frustration": {"kind": "multilabel", "C": 4.0},
+    "behaviours": {"kind": "multilabel", "C": 8.0},
+    # Conversation-level inputs are long: word n-grams alone keep them fast.
+    "category": {"kind": "multiclass", "C": 8.0, "char_ngrams": None},
+    "resolution": {"kind": "multiclass", "C": 8.0, "char_ngrams": None},
+}
+
+# The headline metric per task, used to refuse a worse model.
+HEADLINE = {
+    "sentiment": "macro_f1",
+    "frustration": "f1",
+    "behaviours": "micro_f1",
+    "category": "accuracy",
+    "resolution": "accuracy",
+}
+
+
+def task_examples(task: str, convs: list[Conversation]) -> tuple[list[str], list, list[str], list[str]]:
+    """(texts, targets, groups, languages) for a task; examples without a label are skipped."""
+    texts, ys, groups, langs = [], [], [], []
+    for conv in convs:
+        if task in ("category", "resolution"):
+            value = getattr(conv, task)
+            if value is not None:
+                texts.append(conversation_input(conv))
+                ys.append(value)
+                groups.append(conv.conversation_id)
+                langs.append(conv.language or "?")
+            continue
+        speaker = "agent" if task == "behaviours" else "customer"
+        for turn, text in turn_inputs(conv, speaker):
+            if task == "sentiment" and turn.sentiment is not None:
+                ys.append(turn.sentiment)
+            elif task == "frustration" and turn.frustrated is not None:
+                ys.append(["frustration"] if turn.frustrated else [])
+            elif task == "behaviours" and turn.behaviours is not None:
+                ys.append(list(turn.behaviours))
+            else:
+                continue
+            texts.append(text)
+            groups.append(conv.conversation_id)
+            langs.append(conv.language or "?")
+    return texts, ys, groups, langs
+
+
+def label_set(task: str) -> list[str]:
+    return {
+        "sentiment": list(SENTIMENTS),
+        "frustration": ["frustration"],
+        "behaviours": list(BEHAVIOURS),
+        "category": list(CATEGORIES),
+        "resolution": list(RESOLUTIONS),
+    }[task]
+
+
+def out_of_fold(task: str, texts, ys, groups, folds: int, random_state: int = 0) -> np.ndarray:
+    """Probabilities for every example from a model that never saw its conversation."""
+    labels = label_set(task)
+    proba = np.zeros((len(texts), len(labels)))
+    n_groups = len(set(groups))
+    k = min(folds, n_groups)
+    if k < 2:
+        return proba
+    for train_idx, test_idx in GroupKFold(n_splits=k).split(texts, groups=groups):
+        model = LinearTextModel(**TASK_PARAMS[task], random_state=random_state)
+        model.fit([texts[i] for i in train_idx], [ys[i] for i in train_idx], labels=labels)
+        proba[test_idx] = model.predict_proba([texts[i] for i in test_idx])
+    return proba
+
+
+def choose_thresholds(proba: np.ndarray, Y: np.ndarray, labels: list[str]) -> dict[str, float]:
+    """Per label, the threshold that maximises F1 on out-of-fold probabilities."""
+    grid = np.round(np.arange(0.1, 0.91, 0.025), 3)
+    out = {}
+    for j, label in enumerate(labels):
+        y = Y[:, j]
+        if y.sum() == 0:
+            out[label] = 0.5
+            continue
+        best, best_f1 = 0.5, -1.0
+        for t in grid:
+            pred = proba[:, j] >= t
+            tp = float((pred & (y == 1)).sum())
+            f1 = 2 * tp / (pred.sum() + y.sum()) if (pred.sum() + y.sum()) else 0.0
+            # Prefer the threshold closest to 0.5 among ties: less overfit to the folds.
+            if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and abs(t - 0.5) < abs(best - 0.5)):
+                best, best_f1 = float(t), f1
+        out[label] = best
+    return out
+
+
+def _binarise(ys, labels) -> np.ndarray:
+    return np.array([[1 if l in set(row) else 0 for l in labels] for row in ys], dtype=int)
+
+
+def train_task(task: str, convs: list[Conversation], folds: int = 5, random_state: int = 0) -> tuple[Any, dict] | None:
+    texts, ys, groups, langs = task_examples(task, convs)
+    if len(texts) < 2:
+        log.info("task %s: no labels in the data, skipped", task)
+        return None
+    labels = label_set(task)
+    params = TASK_PARAMS[task]
+    proba = out_of_fold(task, texts, ys, groups, folds, random_state)
+    cv_done = proba.any()
+    card_metrics: dict[str, Any] = {}
+    thresholds: dict[str, float] = {}
+    if params["kind"] == "multilabel":
+        Y = _binarise(ys, labels)
+        if cv_done:
+            thresholds = choose_thresholds(proba, Y, labels)
+            th = np.array([thresholds[l] for l in labels])
+            report = multilabel_report(Y, proba >= th, labels, langs)
+            card_metrics = {"cross_validated": report["overall"], "per_label": report["per_label"]}
+            if task == "frustration":
+                card_metrics["cross_validated"]["f1"] = report["per_label"]["frustration"]["f1"]
+    elif cv_done:
+        pred = [labels[i] for i in proba.argmax(axis=1)]
+        report = multiclass_report(ys, pred, labels)
+        card_metrics = {"cross_validated": report["overall"], "per_label": report["per_label"]}
+    model = LinearTextModel(**params, random_state=random_state).fit(texts, ys, labels=labels)
+    if thresholds:
+        model.thresholds_ = thresholds
+    card = {
+        "name": f"convaudit-{task}",
+        "task": task,
+        "kind": "linear",
+        "model_class": "pipeline.models.LinearTextModel",
+        "params": model.get_params(),
+        "labels": labels,
+        "examples": len(texts),
+        "conversations": len(set(groups)),
+        "languages": {l: langs.count(l) for l in sorted(set(langs))},
+        "cv_folds": min(folds, len(set(groups))) if cv_done else 0,
+        "metrics": card_metrics,
+        "headline_metric": HEADLINE[task],
+        "package_version": __version__,
+    }
+    return model, card
+
+
+def headline(card: dict) -> float | None:
+    return card.get("metrics", {}).get("cross_validated", {}).get(card.get("headline_metric", ""))
+
+
+def train_all(
+    data: list[str],
+    out: str | Path,
+    *,
+    force: bool = False,
+    folds: int = 5,
+    version: str | None = None,
+    tasks: tuple[str, ...] = TASKS,
+    random_state: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Train every task found in ``data``; refuse to replace a better model unless ``force``."""
+    from pipeline.errors import ConvauditError
+
+    convs, rejects = load_labelled(data)
+    if not convs:
+        raise ConvauditError("no_labels", paths=", ".join(data))
+    digest = data_hash(data)
+    out = Path(out)
+    trained: dict[str, tuple] = {}
+    for task in tasks:
+        if progress:
+            progress(task)
+        result = train_task(task, convs, folds=folds, random_state=random_state)
+        if result is not None:
+            trained[task] = result
+    comparisons = {}
+    worse = []
+    for task, (model, card) in trained.items():
+        old_card = None
+        if (out / task / "model_card.json").exists():
+            try:
+                old_card = load_card(out / task)
+            except ConvauditError:
+                old_card = None
+        new_v, old_v = headline(card), headline(old_card) if old_card else None
+        comparisons[task] = {"metric": HEADLINE[task], "old": old_v, "new": new_v,
+                             "old_version": old_card.get("version") if old_card else None}
+        if old_v is not None and new_v is not None and new_v < old_v - 0.005:
+            worse.append(f"{task} {HEADLINE[task]} {old_v:.3f} -> {new_v:.3f}")
+    if worse and not force:
+        raise ConvauditError("model_worse", path=out, metrics="; ".join(worse))
+    for task, (model, card) in trained.items():
+        old = comparisons[task]["old_version"]
+        card["version"] = version or _next_version(old)
+        card["training_data"] = {"paths": [str(p) for p in data], "sha256_16": digest,
+                                 "conversations": len(convs), "rejected": len(rejects)}
+        card["previous"] = {"version": old, "headline": comparisons[task]["old"]} if old else None
+        save_model(model, out / task, card)
+    return {"tasks": list(trained), "comparisons": comparisons, "conversations": len(convs), "data_hash": digest}
+
+
+def _next_version(old: str | None) -> str:
+    if not old:
+        return "1.0.0"
+    try:
+        major, minor, patch = (int(x) for x in old.split("."))
+        return f"{major}.{minor + 1}.0"
+    except ValueError:
+        return old + ".1"

@@ -88,6 +88,10 @@ def questions_answered(conv: Conversation, item: ChecklistItem, cfg: ChecklistCo
     answers = list(item.params.get("answer_behaviours", []))
     turns = conv.turns
     question_pos = [i for i, t in enumerate(turns) if t.speaker == "customer" and is_question(t.text)]
+    if not question_pos and item.params.get("request_is_question", True):
+        # Spoken and written requests often carry no question mark: the customer's
+        # first turn is the request that must be answered.
+        question_pos = [i for i, t in enumerate(turns) if t.speaker == "customer"][:1]
     unanswered, answering, confidences = [], [], []
     for k, pos in enumerate(question_pos):
         end = question_pos[k + 1] if k + 1 < len(question_pos) else len(turns)
@@ -165,15 +169,32 @@ def no_negative_customer_turn(conv: Conversation, params: dict, cfg: ChecklistCo
 
 
 def customer_name_unknown(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
-    # Without metadata the only sign that the name was said is the agent using it.
-    return not conv.customer_name and not any(_has(t, ["uses_name"]) for t in conv.agent_turns())
+    """No name in the metadata, none introduced by the customer ("my name is…",
+    a signed e-mail) and none used by the agent."""
+    if conv.customer_name or any(_has(t, ["uses_name"]) for t in conv.agent_turns()):
+        return False
+    pattern = _compiled(params.get("introduction_patterns", []))
+    customer = [t for t in conv.turns if t.speaker == "customer"]
+    if pattern and any(pattern.search(t.model_text or t.text) for t in customer):
+        return False
+    if conv.channel == "email" and params.get("email_signature", True):
+        return not any(_SIGNATURE_NAME.search(t.model_text or t.text) for t in customer)
+    return True
+
+
+# A signed e-mail ends with a capitalised name on its own line.
+_SIGNATURE_NAME = re.compile(r"\n\s*[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?\s*$")
 
 
 def no_explanation_needed(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
+    """Product questions, or requests settled by a solution in the first agent
+    turns without anything to explain."""
     if conv.category in cfg.no_explanation_categories:
         return True
-    early = conv.agent_turns()[: int(params.get("early_agent_turns", 2))]
-    return conv.resolution == "resolved" and any(_has(t, ["solution"]) for t in early)
+    agent = conv.agent_turns()
+    early = agent[: int(params.get("early_agent_turns", 2))]
+    return (conv.resolution == "resolved" and any(_has(t, ["solution"]) for t in early)
+            and not any(_has(t, ["explanation"]) for t in agent))
 
 
 def few_customer_turns(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
@@ -181,20 +202,29 @@ def few_customer_turns(conv: Conversation, params: dict, cfg: ChecklistConfig) -
 
 
 def no_rejection(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
-    """Approximation: a proposal was rejected when the customer's next turn after a
-    solution or alternative is negative."""
-    proposal_seen = False
-    for t in conv.turns:
-        if t.speaker == "agent" and _has(t, ["solution", "alternative"]):
-            proposal_seen = True
-        elif t.speaker == "customer" and proposal_seen:
-            if t.sentiment == "negative":
-                return False
-            proposal_seen = False
-    return True
+    """Approximation of "the customer never rejects a proposal and the agent never
+    says the request is impossible": no alternative was needed (none offered) and
+    no agent turn says that something cannot be done."""
+    agent = conv.agent_turns()
+    if any(_has(t, ["alternative"]) for t in agent):
+        return False
+    pattern = _compiled(params.get("impossible_patterns", []))
+    return not (pattern and any(pattern.search(t.model_text or t.text) for t in agent))
+
+
+_PATTERNS: dict[tuple, re.Pattern | None] = {}
+
+
+def _compiled(patterns: list[str]) -> re.Pattern | None:
+    key = tuple(patterns)
+    if key not in _PATTERNS:
+        _PATTERNS[key] = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
+    return _PATTERNS[key]
 
 
 def no_customer_question(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
+    if params.get("request_is_question", True):
+        return not conv.customer_turns()
     return not any(is_question(t.text) for t in conv.customer_turns())
 
 

@@ -17,24 +17,25 @@ NAME_MARK = " xxname "
 _EMOJI_RE = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _NEG_EMOJI = set("🙄😡😠🤬😤😒😞😩😫👎💩😑😣😖")
 _POS_EMOJI = set("🙂😊😀😃😄😁👍🙏❤😍🥰👌✅🎉😉")
-_TIME_RE = re.compile(
-    r"\b(\d{1,2}[:.]\d{2}|\d+\s*(-|–|do|to|līdz)?\s*\d*\s*"
-    r"(min\w*|h|sat\w*|hour\w*|day\w*|dan\w*|дан\w*|сат\w*|minut\w*|мину\w*|week\w*|tjed\w*|nedelj\w*|недељ\w*|nedēļ\w*|stund\w*|dien\w*|month\w*|mjesec\w*|mesec\w*|mēneš\w*))\b"
-    r"|\b(today|tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
-    r"danas|sutra|prekosutra|ponedjeljak|ponedeljak|utorak|srijed\w*|sred\w*|četvrt\w*|cetvrt\w*|petak|petka|subot\w*|nedjelj\w*|"
-    r"данас|сутра|понедељ\w*|уторак|сред\w*|четвртак|петак|петка|субот\w*|"
-    r"šodien|sodien|rīt|rit|parīt|parit|pirmdien\w*|otrdien\w*|trešdien\w*|tresdien\w*|ceturtdien\w*|piektdien\w*|sestdien\w*|svētdien\w*)\b",
-    re.IGNORECASE,
+# Time expressions, matched on folded lower-case text (Cyrillic already transliterated).
+_TIME_NUMBER_RE = re.compile(
+    r"\d+\s*(?:-|–|do|to|lidz)?\s*\d*\s*(?:min|h\b|sat|hour|hr|day|dan|minut|week|tjed|nedelj|nedel|stund|dien|month|mjesec|mesec|menes)"
+    r"|\b\d{1,2}[:.]\d{2}\b"
+)
+_TIME_WORDS = frozenset(
+    "today tomorrow tonight monday tuesday wednesday thursday friday saturday sunday weekend "
+    "danas sutra prekosutra ponedjeljak ponedeljak ponedjeljka ponedeljka utorak utorka srijeda srijedu srijede "
+    "sreda sredu srede cetvrtak cetvrtka petak petka subota subotu subote nedjelja nedjelju nedjelje nedelja nedelju "
+    "vikend sodien rit parit pirmdien otrdien tresdien ceturtdien piektdien sestdien svetdien pirmdienai otrdienai "
+    "tresdienai ceturtdienai piektdienai nedelas".split()
 )
 
 
-def _cue_markers(text: str) -> list[str]:
+def _cue_markers(text: str, folded: str) -> list[str]:
     marks = []
-    letters = [c for c in text if c.isalpha()]
-    if len(letters) >= 8:
-        caps = sum(c.isupper() for c in letters) / len(letters)
-        if caps > 0.6:
-            marks.append("xxshout")
+    letters = sum(map(str.isalpha, text))
+    if letters >= 8 and sum(map(str.isupper, text)) / letters > 0.6:
+        marks.append("xxshout")
     words = text.split()
     if sum(1 for w in words if len(w) >= 4 and w.isupper()) >= 2:
         marks.append("xxcapswords")
@@ -44,12 +45,12 @@ def _cue_markers(text: str) -> list[str]:
         marks.append("xxqexcl")
     if "?" in text:
         marks.append("xxquestion")
-    for c in _EMOJI_RE.findall(text):
+    for c in (_EMOJI_RE.findall(text) if not text.isascii() else ()):
         if c in _NEG_EMOJI:
             marks.append("xxemojineg")
         elif c in _POS_EMOJI:
             marks.append("xxemojipos")
-    if _TIME_RE.search(text):
+    if _TIME_NUMBER_RE.search(folded) or not _TIME_WORDS.isdisjoint(re.findall(r"[a-z]+", folded)):
         marks.append("xxtime")
     if "..." in text or "…" in text:
         marks.append("xxellipsis")
@@ -103,9 +104,10 @@ def turn_inputs(conv: Conversation, speaker: str) -> list[tuple[Turn, str]]:
             continue
         if t.speaker != speaker:
             continue
-        base = fold_diacritics((t.model_text or t.text).lower())
+        raw = t.model_text or t.text
+        base = fold_diacritics(raw.lower())
+        marks = _cue_markers(raw, base)
         base, has_name = mark_name(base, stems)
-        marks = _cue_markers(t.model_text or t.text)
         marks.append(f"xxpos{min(k, 3)}")
         if k >= n - 3:
             marks.append("xxlast3")

@@ -30,12 +30,21 @@ def transliterate_cyrillic(text: str) -> str:
     return text.translate(_CYR_TABLE) if has_cyrillic(text) else text
 
 
+class _FoldTable(dict):
+    """str.translate table that folds each character once and remembers it."""
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFKD", chr(code))
+        folded = "".join(c for c in decomposed if not unicodedata.combining(c)) or chr(code)
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable(_FOLD_TABLE)
+
+
 def fold_diacritics(text: str) -> str:
-    text = text.translate(_FOLD_TABLE)
-    if text.isascii():
-        return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return text if text.isascii() else text.translate(_FOLD)
 
 
 _TAG_RE = re.compile(r"<[^>]{0,300}>")
@@ -57,7 +66,12 @@ _SPACES_RE = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _NEWLINES_RE = re.compile(r"\n\s*\n+")
 
 
+_UNUSUAL_SPACE_RE = re.compile(r"[\t\r\n\u00a0\u2000-\u200b\u202f\u205f\u3000]|  ")
+
+
 def normalise_whitespace(text: str) -> str:
+    if not _UNUSUAL_SPACE_RE.search(text):
+        return text.strip()
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACES_RE.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))

@@ -42,8 +42,8 @@ def test_a_good_resolved_chat(rules, conv_factory):
     v = verdicts(rules, conv)
     assert v == {
         "greet_customer": "pass", "apologize_empathize": "pass", "address_by_name": "pass",
-        # Settled in the second agent turn: no explanation needed, and pass + na is na (§5).
-        "explain_problem": "na", "avoid_jargon": "pass", "listen_actively": "pass",
+        # Settled early, but the agent did explain: the explanation item applies.
+        "explain_problem": "pass", "avoid_jargon": "pass", "listen_actively": "pass",
         "propose_solutions": "pass", "offer_alternatives": "na", "answer_all_questions": "pass",
         "show_product_knowledge": "pass", "give_timeframe": "na", "define_next_steps": "na",
         "educate_customer": "fail", "positive_tone": "pass", "ask_more_questions": "pass",
@@ -51,8 +51,8 @@ def test_a_good_resolved_chat(rules, conv_factory):
         "take_all_steps": "pass", "dont_blame_customer": "pass", "offer_additional_support": "na",
     }
     score, auto = rules.qa_score(rules.evaluate(conv))
-    # 16 applicable items (5 are na), 15 passed (educate_customer failed).
-    assert score == pytest.approx(100 * 15 / 16, abs=0.01) and auto == []
+    # 17 applicable items (4 are na), 16 passed (educate_customer failed).
+    assert score == pytest.approx(100 * 16 / 17, abs=0.01) and auto == []
 
 
 def test_poor_agent_and_abrupt_end(rules, conv_factory):
@@ -119,6 +119,21 @@ def test_judgement_verdicts_are_kept_when_given(rules, conv_factory):
     conv = conv_factory([("customer", "hi", NEU), ("agent", "hello", [])], category="other", resolution="resolved")
     kept = rules.evaluate(conv, keep={"answer_all_questions": "fail"})
     assert kept["answer_all_questions"]["verdict"] == "fail"
+
+
+def test_settled_without_explanation_needs_none(rules, conv_factory):
+    conv = conv_factory([("customer", "can you resend my invoice", NEU), ("agent", "Done, I've resent it.", ["solution"]),
+                         ("customer", "thanks", POS)], category="billing", resolution="resolved")
+    assert verdicts(rules, conv)["explain_problem"] == "na"
+
+
+def test_alternatives_apply_when_the_agent_says_no(rules, conv_factory):
+    conv = conv_factory([("customer", "I want a refund", NEU), ("agent", "Unfortunately we cannot refund opened items.", [])],
+                        category="returns_refunds", resolution="unresolved")
+    assert verdicts(rules, conv)["offer_alternatives"] == "fail"
+    calm = conv_factory([("customer", "I want a refund", NEU), ("agent", "Refund issued.", ["solution"])],
+                        category="returns_refunds", resolution="resolved")
+    assert verdicts(rules, calm)["offer_alternatives"] == "na"
 
 
 def test_questions_without_question_marks():

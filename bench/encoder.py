@@ -59,12 +59,15 @@ def encoder_turns_per_second(texts: list[str], batch_size: int = 64, max_seconds
     """Encode ``texts`` (mean-pooled, normalised, truncated to 128 tokens) in batches.
 
     Stops after the first chunk of ``8 * batch_size`` texts that ends past
-    ``max_seconds`` and counts only what was encoded. Model loading is timed separately (``load_seconds``).
+    ``max_seconds`` and counts only what was encoded. Model loading is timed
+    separately (``load_seconds``).
     """
     _offline()
     import torch
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     torch.set_num_threads(THREADS)
     start = time.perf_counter()
     path = str(_model_dir())

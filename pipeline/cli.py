@@ -201,7 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data", "-d", nargs="+", required=True, metavar="PATH", help="labelled files or directories")
     e.add_argument("--model", "-m", metavar="DIR", help="model directory (default: model_dir of the config)")
     e.add_argument("--config", "-c", metavar="YAML", help="pipeline config (default: configs/pipeline.yaml)")
-    e.add_argument("--json", metavar="FILE", help="also write the full report as JSON")
+    e.add_argument("--json", metavar="FILE", default="reports/last_evaluation.json",
+                   help="write the full report as JSON (default: reports/last_evaluation.json)")
     e.add_argument("--report", metavar="FILE", help="also write a Markdown report")
     e.add_argument("--external", metavar="DIR", help="also evaluate on the public datasets in DIR (../shared/external)")
     e.add_argument("--previous", metavar="JSON", help="an earlier evaluation JSON to compare with")

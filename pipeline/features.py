@@ -108,15 +108,23 @@ def turn_inputs(conv: Conversation, speaker: str) -> list[tuple[Turn, str]]:
         base = fold_diacritics(raw.lower())
         marks = _cue_markers(raw, base)
         base, has_name = mark_name(base, stems)
-        marks.append(f"xxpos{min(k, 3)}")
-        if k >= n - 3:
-            marks.append("xxlast3")
-        if k == n - 1:
-            marks.append("xxlast")
-        if speaker == "agent" and prev_customer is not None and prev_customer.sentiment:
-            marks.append(f"xxprev{prev_customer.sentiment}")
+        if n == 1:
+            # A lone turn is both first and last; saying so separately keeps the
+            # position cues of multi-turn conversations from misleading the model.
+            marks.append("xxonly")
+        else:
+            marks.append(f"xxpos{min(k, 3)}")
+            if k >= n - 3:
+                marks.append("xxlast3")
+            if k == n - 1:
+                marks.append("xxlast")
+        if speaker == "agent" and prev_customer is not None:
+            if prev_customer.sentiment:
+                marks.append(f"xxprev{prev_customer.sentiment}")
             if prev_customer.frustrated:
                 marks.append("xxprevfrustrated")
+            if "?" in (prev_customer.model_text or prev_customer.text):
+                marks.append("xxprevquestion")
         if has_name:
             marks.append("xxhasname")
         if conv.channel:

@@ -178,6 +178,8 @@ def process_partition(part: Partition, config: PipelineConfig, out_dir: str) -> 
     read = 0
     t0 = time.perf_counter()
     pending: list[Conversation] = []
+    lang: Counter = Counter()
+    chan: Counter = Counter()
 
     def flush() -> None:
         done, bad = pipeline.process(pending, timings)
@@ -190,6 +192,8 @@ def process_partition(part: Partition, config: PipelineConfig, out_dir: str) -> 
             turns_tab.extend({**r, ROW_COLUMN: row} for r in turn_rows(rec))
             convs_tab.append({**conversation_row(rec, item_ids), ROW_COLUMN: row})
             check_tab.extend({**r, ROW_COLUMN: row} for r in checklist_rows(rec))
+            lang[conv.language or "unknown"] += 1
+            chan[conv.channel or "unknown"] += 1
         pending.clear()
 
     for item in read_partition(part):
@@ -202,12 +206,6 @@ def process_partition(part: Partition, config: PipelineConfig, out_dir: str) -> 
             flush()
     if pending:
         flush()
-    lang = Counter()
-    chan = Counter()
-    for line in annotations:
-        rec = json.loads(line)
-        lang[rec["language"] or "unknown"] += 1
-        chan[rec["channel"] or "unknown"] += 1
     t_write = time.perf_counter()
     atomic_write_bytes(paths["annotations"], ("\n".join(annotations) + ("\n" if annotations else "")).encode("utf-8"))
     atomic_write_bytes(paths["rejects"], "".join(dumps(r.to_dict()) + "\n" for r in rejects).encode("utf-8"))

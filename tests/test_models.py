@@ -61,3 +61,12 @@ def test_shipped_models_have_cards(root):
         for key in ("name", "version", "labels", "training_data", "metrics", "created_at"):
             assert key in card, (task, key)
         assert card["training_data"]["sha256_16"]
+
+
+def test_stacked_scoring_equals_per_label_estimators():
+    texts = TEXTS * 4
+    y = [["greeting", "thanks"] if i % 3 == 0 else ["anything_else"] if i % 3 == 1 else [] for i in range(len(texts))]
+    model = LinearTextModel(calibration="sigmoid", calibration_cv=2, random_state=0).fit(texts, y)
+    X = model.features_.transform(texts)
+    expected = np.column_stack([est.predict_proba(X)[:, 1] for est in model.estimators_])
+    np.testing.assert_allclose(model.predict_proba(texts), expected, rtol=1e-6, atol=1e-9)

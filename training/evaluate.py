@@ -203,23 +203,15 @@ def evaluate_external(root: Path, config, with_baselines: bool = True) -> dict[s
         res: dict[str, Any] = {"name": ds["name"], "language": ds["language"], "conversations": len(ds["conversations"])}
         if "customer" in ds:
             st, sp, sv, ft, fp, fv = [], [], [], [], [], []
-            for conv, gold in zip(ds["conversations"], ds["customer"]):
-                p = by_id.get(conv.conversation_id)
-                if p is None:
-                    continue
-                pt = {t.index: t for t in p.turns}
-                for i, gl in enumerate(gold):
-                    if gl is None or i not in pt:
-                        continue
-                    text = conv.turns[i].text
-                    if gl.get("sentiment"):
-                        st.append(gl["sentiment"]); sp.append(pt[i].sentiment)
-                        if with_baselines:
-                            sv.append(baselines.vader_sentiment(text))
-                    if gl.get("frustration") is not None:
-                        ft.append(gl["frustration"]); fp.append(bool(pt[i].frustrated))
-                        if with_baselines:
-                            fv.append(baselines.vader_frustrated(text))
+            for text, gl, pred in _aligned(ds["conversations"], ds["customer"], by_id):
+                if gl.get("sentiment"):
+                    st.append(gl["sentiment"]); sp.append(pred.sentiment)
+                    if with_baselines:
+                        sv.append(baselines.vader_sentiment(text))
+                if gl.get("frustration") is not None:
+                    ft.append(gl["frustration"]); fp.append(bool(pred.frustrated))
+                    if with_baselines:
+                        fv.append(baselines.vader_frustrated(text))
             if st:
                 res["sentiment_macro_f1"] = multiclass_report(st, sp, list(SENTIMENTS))["overall"]["macro_f1"]
                 if sv:
@@ -234,24 +226,30 @@ def evaluate_external(root: Path, config, with_baselines: bool = True) -> dict[s
         if "agent_behaviours" in ds:
             for label in ds["labels"]:
                 t, p_, k = [], [], []
-                for conv, gold in zip(ds["conversations"], ds["agent_behaviours"]):
-                    p = by_id.get(conv.conversation_id)
-                    if p is None:
-                        continue
-                    pt = {x.index: x for x in p.turns}
-                    for i, gl in enumerate(gold):
-                        if gl is None or i not in pt:
-                            continue
-                        t.append(label in gl)
-                        p_.append(label in (pt[i].behaviours or []))
-                        if with_baselines:
-                            k.append(label in baselines.keyword_behaviours(conv.turns[i].text))
+                for text, gl, pred in _aligned(ds["conversations"], ds["agent_behaviours"], by_id):
+                    t.append(label in gl)
+                    p_.append(label in (pred.behaviours or []))
+                    if with_baselines:
+                        k.append(label in baselines.keyword_behaviours(text))
                 res[f"{label}_f1"] = _binary_f1(t, p_)
                 if k:
                     res[f"keyword_{label}_f1"] = _binary_f1(t, k)
                 res[f"{label}_positives"] = int(sum(t))
         results[key] = res
     return results
+
+
+def _aligned(convs, golds, predicted: dict):
+    """(text, gold labels, predicted turn) for every turn with gold labels; turns are
+    matched by input index because cleaning may drop empty ones."""
+    for conv, gold in zip(convs, golds):
+        p = predicted.get(conv.conversation_id)
+        if p is None:
+            continue
+        turns = {t.index: t for t in p.turns}
+        for i, gl in enumerate(gold):
+            if gl is not None and i in turns:
+                yield turns[i].text, gl, turns[i]
 
 
 def _binary_f1(truth, pred) -> float:

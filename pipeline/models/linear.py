@@ -215,9 +215,49 @@ class LinearTextModel:
             else:
                 out[:, self.present_] = est.predict_proba(X)
             return out
-        for j, est in enumerate(self.estimators_):
-            out[:, j] = self.prior_[j] if est is None else est.predict_proba(X)[:, 1]
+        weights, bias, slope, offset, constant = self._stacked()
+        # One sparse product for all labels instead of one per label.
+        scores = np.asarray(X @ weights) + bias
+        out[:] = 1.0 / (1.0 + np.exp(slope * scores + offset))
+        for j, value in constant.items():
+            out[:, j] = value
         return out
+
+    def _stacked(self):
+        """Per-label logistic weights and Platt calibration as arrays, built once.
+
+        P(label) = 1 / (1 + exp(a * (x·w + b) + c)), where (a, c) come from the
+        sigmoid calibrator, or (-1, 0) for an uncalibrated logistic regression.
+        """
+        cached = self.__dict__.get("_stack")
+        if cached is not None:
+            return cached
+        n_features = sum(len(t.vocabulary_) for _, t in self.features_.transformer_list)
+        n_labels = len(self.labels_)
+        weights = np.zeros((n_features, n_labels), dtype=np.float64)
+        bias = np.zeros(n_labels)
+        slope = -np.ones(n_labels)
+        offset = np.zeros(n_labels)
+        constant = {}
+        for j, est in enumerate(self.estimators_):
+            if est is None:
+                constant[j] = float(self.prior_[j])
+                continue
+            if isinstance(est, CalibratedClassifierCV):
+                cc = est.calibrated_classifiers_[0]
+                lr, cal = cc.estimator, cc.calibrators[0]
+                slope[j], offset[j] = float(cal.a_), float(cal.b_)
+            else:
+                lr = est
+            weights[:, j] = lr.coef_[0]
+            bias[j] = float(lr.intercept_[0])
+        self.__dict__["_stack"] = (weights, bias, slope, offset, constant)
+        return self.__dict__["_stack"]
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_stack", None)
+        return state
 
     def predict(self, texts: list[str]) -> list:
         proba = self.predict_proba(texts)

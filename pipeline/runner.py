@@ -96,14 +96,10 @@ class Pipeline:
                 exc.stage_name = stage.name  # type: ignore[attr-defined]
                 raise
             timings[stage.name] += time.perf_counter() - t0
-            if stage.name == "clean":
-                kept = []
-                for conv in batch:
-                    if conv.turns:
-                        kept.append(conv)
-                    else:
-                        rejects.append(_reject_of(conv, message("reject_all_empty")))
-                batch = kept
+            if not all(conv.turns for conv in batch):
+                # Cleaning can empty a conversation; later stages need turns.
+                rejects.extend(_reject_of(c, message("reject_all_empty")) for c in batch if not c.turns)
+                batch = [c for c in batch if c.turns]
         return batch
 
 
@@ -265,10 +261,14 @@ def _execute_dask(parts, config, out_dir, workers, scheduler, on_done) -> None:
     cluster = None
     if scheduler:
         client = Client(scheduler)
+        client.wait_for_workers(1)
     else:
         cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
+        # Tasks submitted before every worker has registered all land on the first
+        # one, and long tasks are rarely stolen back.
+        client.wait_for_workers(max(1, workers))
     try:
         futures = client.map(process_partition, list(parts), config=config, out_dir=out_dir, pure=False)
         index = {f.key: p for f, p in zip(futures, parts)}

@@ -46,7 +46,7 @@ class CompactTfidfVectorizer(TfidfVectorizer):
     # repeat (Zipf), so the vocabulary ids of each word's n-grams are cached. The
     # result equals TfidfVectorizer.transform exactly (a test checks it) at a
     # fraction of the cost, which is what makes nightly runs fit their window.
-    _CACHE_LIMIT = 300_000
+    _CACHE_LIMIT = 100_000
 
     def _word_ids(self, word: str) -> list[int]:
         vocab = self.vocabulary_

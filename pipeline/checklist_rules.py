@@ -143,20 +143,21 @@ def resolution_in(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig)
     return ("pass" if ok else "fail"), float(conv.resolution_score if conv.resolution_score is not None else 1.0), []
 
 
-RULES: dict[str, Callable[[Conversation, ChecklistItem, ChecklistConfig], Verdict]] = {
-    f.__name__: f
-    for f in (
-        any_behaviour,
-        no_behaviour,
-        behaviour_in_first_agent_turns,
-        behaviour_in_last_agent_turns,
-        behaviour_after_first_negative,
-        questions_answered,
-        within_sla,
-        category_not,
-        resolution_in,
-    )
-}
+def _by_name(*functions):
+    return {f.__name__: f for f in functions}
+
+
+RULES: dict[str, Callable[[Conversation, ChecklistItem, ChecklistConfig], Verdict]] = _by_name(
+    any_behaviour,
+    no_behaviour,
+    behaviour_in_first_agent_turns,
+    behaviour_in_last_agent_turns,
+    behaviour_after_first_negative,
+    questions_answered,
+    within_sla,
+    category_not,
+    resolution_in,
+)
 
 
 # ---------------------------------------------------------------- na conditions
@@ -245,22 +246,19 @@ def resolved_without_frustration(conv: Conversation, params: dict, cfg: Checklis
     return conv.resolution == "resolved" and not any(t.frustrated for t in conv.customer_turns())
 
 
-NA_CONDITIONS: dict[str, Callable[[Conversation, dict, ChecklistConfig], bool]] = {
-    f.__name__: f
-    for f in (
-        agent_never_speaks,
-        no_negative_customer_turn,
-        customer_name_unknown,
-        no_explanation_needed,
-        few_customer_turns,
-        no_rejection,
-        no_customer_question,
-        resolution_is,
-        abrupt_end,
-        no_timestamps,
-        resolved_without_frustration,
-    )
-}
+NA_CONDITIONS: dict[str, Callable[[Conversation, dict, ChecklistConfig], bool]] = _by_name(
+    agent_never_speaks,
+    no_negative_customer_turn,
+    customer_name_unknown,
+    no_explanation_needed,
+    few_customer_turns,
+    no_rejection,
+    no_customer_question,
+    resolution_is,
+    abrupt_end,
+    no_timestamps,
+    resolved_without_frustration,
+)
 
 
 class ChecklistRules:

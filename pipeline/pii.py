@@ -21,11 +21,6 @@ _SEVEN_DIGITS_RE = re.compile(r"\d(?:\D{0,3}\d){6}")
 _NO_COUNTS: Counter = Counter()
 
 
-def _count(counts: Counter, kind: str) -> str:
-    counts[kind] += 1
-    return PLACEHOLDERS[kind]
-
-
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 _IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
 _ACCOUNT_KEYWORD_RE = re.compile(
@@ -130,14 +125,11 @@ class PiiRedactor:
         self.types = list(types) if types is not None else list(PLACEHOLDERS)
 
     def redact(self, text: str) -> tuple[str, Counter]:
-        has_email = "@" in text
         # Every kind but e-mail needs seven or more digits close together.
-        if not has_email and not _SEVEN_DIGITS_RE.search(text):
+        has_digits = _SEVEN_DIGITS_RE.search(text) is not None
+        if not has_digits and "@" not in text:
             return text, _NO_COUNTS
         counts: Counter = Counter()
-        if not _SEVEN_DIGITS_RE.search(text):
-            t = set(self.types) & {"email"}
-            return (_EMAIL_RE.sub(lambda m: _count(counts, "email"), text) if t else text), counts
 
         def sub(regex: re.Pattern, kind: str, check, s: str) -> str:
             def repl(m: re.Match) -> str:
@@ -148,7 +140,7 @@ class PiiRedactor:
 
             return regex.sub(repl, s)
 
-        t = set(self.types)
+        t = set(self.types) if has_digits else set(self.types) & {"email"}
         if "email" in t:
             text = sub(_EMAIL_RE, "email", None, text)
         if "iban" in t:

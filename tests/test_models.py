@@ -70,3 +70,21 @@ def test_stacked_scoring_equals_per_label_estimators():
     X = model.features_.transform(texts)
     expected = np.column_stack([est.predict_proba(X)[:, 1] for est in model.estimators_])
     np.testing.assert_allclose(model.predict_proba(texts), expected, rtol=1e-6, atol=1e-9)
+
+
+def test_refit_after_predict_uses_the_new_fit_and_saves_no_caches(tmp_path):
+    texts = TEXTS * 4
+    first = [["greeting"] if i % 2 else [] for i in range(len(texts))]
+    second = [[] if i % 2 else ["greeting"] for i in range(len(texts))]
+    model = LinearTextModel(calibration=None, random_state=0).fit(texts, first)
+    before = model.predict_proba(texts)
+    model.fit(texts, second)
+    after = model.predict_proba(texts)
+    fresh = LinearTextModel(calibration=None, random_state=0).fit(texts, second).predict_proba(texts)
+    np.testing.assert_allclose(after, fresh)
+    assert not np.allclose(before, after)
+    save_model(model, tmp_path / "m", {"name": "tiny"})  # after predictions filled the caches
+    loaded, _ = load_model(tmp_path / "m")
+    assert "_stack" not in vars(loaded)
+    assert all("_word_cache" not in vars(t) for _, t in loaded.features_.transformer_list)
+    np.testing.assert_allclose(loaded.predict_proba(texts), after)

@@ -30,6 +30,7 @@ class CompactTfidfVectorizer(TfidfVectorizer):
     def __getstate__(self):
         state = dict(super().__getstate__())
         state.pop("stop_words_", None)
+        state.pop("_word_cache", None)
         vocab = state.pop("vocabulary_", None)
         if vocab is not None:
             state["terms_"] = np.array(sorted(vocab, key=vocab.get), dtype=str)
@@ -170,6 +171,7 @@ class LinearTextModel:
     def fit(self, texts: list[str], y, labels: list[str] | None = None) -> "LinearTextModel":
         """``y``: a label per text (multiclass) or a collection of labels per text (multilabel)."""
         texts = list(texts)
+        self.__dict__.pop("_stack", None)  # weights stacked for an earlier fit
         if self.kind == "multiclass":
             self.labels_ = list(labels) if labels else sorted(set(y))
             index = {l: i for i, l in enumerate(self.labels_)}

@@ -9,6 +9,7 @@ therefore be swapped without changing any stage.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .records import Conversation, Turn
 from .text import fold_diacritics
@@ -55,6 +56,18 @@ def _cue_markers(text: str, folded: str) -> list[str]:
     if "..." in text or "…" in text:
         marks.append("xxellipsis")
     return marks
+
+
+@lru_cache(maxsize=50_000)
+def _text_features(raw: str) -> tuple[str, tuple[str, ...]]:
+    """Folded text and cue markers of one turn; several stages ask for the same turn."""
+    folded = fold_diacritics(raw.lower())
+    return folded, tuple(_cue_markers(raw, folded))
+
+
+@lru_cache(maxsize=50_000)
+def _folded(raw: str) -> str:
+    return fold_diacritics(raw.lower())
 
 
 def name_stems(name: str | None) -> list[str]:
@@ -104,9 +117,8 @@ def turn_inputs(conv: Conversation, speaker: str) -> list[tuple[Turn, str]]:
             continue
         if t.speaker != speaker:
             continue
-        raw = t.model_text or t.text
-        base = fold_diacritics(raw.lower())
-        marks = _cue_markers(raw, base)
+        base, cues = _text_features(t.model_text or t.text)
+        marks = list(cues)
         base, has_name = mark_name(base, stems)
         if n == 1:
             # A lone turn is both first and last; saying so separately keeps the
@@ -141,7 +153,7 @@ def conversation_input(conv: Conversation) -> str:
     turns = [t for t in conv.turns if t.speaker in ("customer", "agent")]
     last_start = max(0, len(turns) - 4)
     for i, t in enumerate(turns):
-        text = fold_diacritics((t.model_text or t.text).lower())
+        text = _folded(t.model_text or t.text)
         tag = "xxc" if t.speaker == "customer" else "xxa"
         if i >= last_start:
             # Resolution is decided at the end: mark those words apart.

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import fsspec
+import orjson
 
 from ..errors import ConvauditError, message
 from ..labels import SPEAKER_SYNONYMS
@@ -178,8 +179,8 @@ def _parse_lines(part: Partition, fh) -> Iterator[Conversation | Reject]:
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            obj = orjson.loads(raw)
+        except (orjson.JSONDecodeError, UnicodeDecodeError) as exc:
             yield Reject(part.path, location, message("reject_json", detail=str(exc)))
             continue
         yield parse_conversation(obj, part.path, location)

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..records import Conversation, Turn
 
 
@@ -139,7 +141,8 @@ def checklist_rows(rec: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def dumps(rec: dict[str, Any]) -> str:
-    return json.dumps(rec, ensure_ascii=False, separators=(",", ":"), default=str)
+    """Compact JSON with real letters; what JSON cannot hold is written as ``str``."""
+    return orjson.dumps(rec, default=str, option=orjson.OPT_PASSTHROUGH_DATETIME).decode("utf-8")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,29 @@ CARD_FILE = "model_card.json"
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "pipeline.models.", "collections.", "re.")
 
 
+def _skops_io():
+    """``skops.io``, imported without its start-up scan of every scikit-learn estimator.
+
+    At import skops lists all estimators (importing every scikit-learn module,
+    about six seconds here) only to build a default trust list. Every load here
+    passes its own trust list, checked against ``_TRUSTED_PREFIXES``, so the scan
+    buys nothing and would be paid by every run and every Dask worker.
+    """
+    if "skops.io" in sys.modules:
+        return sys.modules["skops.io"]
+    import sklearn.utils
+
+    original = sklearn.utils.all_estimators
+    sklearn.utils.all_estimators = lambda *args, **kwargs: []
+    try:
+        import skops.io as sio
+    finally:
+        sklearn.utils.all_estimators = original
+    return sio
+
+
 def save_model(model: Any, path: str | Path, card: dict[str, Any]) -> Path:
-    import skops.io as sio
+    sio = _skops_io()
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
@@ -51,7 +73,7 @@ def load_card(path: str | Path) -> dict[str, Any]:
 
 def load_model(path: str | Path, task: str | None = None) -> tuple[Any, dict[str, Any]]:
     """Load a model and its card; thresholds in the card override the model's."""
-    import skops.io as sio
+    sio = _skops_io()
 
     path = Path(path)
     model_path = path / MODEL_FILE

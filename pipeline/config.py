@@ -119,7 +119,7 @@ class PipelineConfig(_Strict):
     model_dir: str = "models/default"
     checklist: str = "configs/checklist.yaml"
     batch_size: int = Field(default=256, ge=1)
-    partition_size: int = Field(default=2000, ge=1)
+    partition_size: int = Field(default=500, ge=1)
     clean: CleanConfig = Field(default_factory=CleanConfig)
     language: LanguageConfig = Field(default_factory=LanguageConfig)
     thresholds: ThresholdConfig = Field(default_factory=ThresholdConfig)

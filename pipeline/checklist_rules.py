@@ -204,10 +204,14 @@ def few_customer_turns(conv: Conversation, params: dict, cfg: ChecklistConfig) -
 
 def no_rejection(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
     """Approximation of "the customer never rejects a proposal and the agent never
-    says the request is impossible": no alternative was needed (none offered) and
-    no agent turn says that something cannot be done."""
+    says the request is impossible": no alternative was needed (none offered), the
+    request was not left unmet (an unresolved case is one where what the customer
+    asked for could not be done) and no agent turn says that something cannot be
+    done."""
     agent = conv.agent_turns()
     if any(_has(t, ["alternative"]) for t in agent):
+        return False
+    if conv.resolution in params.get("unmet_resolutions", []):
         return False
     pattern = _compiled(params.get("impossible_patterns", []))
     return not (pattern and any(pattern.search(t.model_text or t.text) for t in agent))

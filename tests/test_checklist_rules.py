@@ -136,6 +136,15 @@ def test_alternatives_apply_when_the_agent_says_no(rules, conv_factory):
     assert verdicts(rules, calm)["offer_alternatives"] == "na"
 
 
+def test_alternatives_apply_when_the_request_was_left_unmet(rules, conv_factory):
+    turns = [("customer", "can you move my delivery to saturday", NEU), ("agent", "Saturday slots are full.", ["explanation"]),
+             ("customer", "ok", NEG)]
+    unmet = conv_factory(turns, category="delivery", resolution="unresolved")
+    assert verdicts(rules, unmet)["offer_alternatives"] == "fail"
+    pending = conv_factory(turns, category="delivery", resolution="pending")
+    assert verdicts(rules, pending)["offer_alternatives"] == "na"
+
+
 def test_questions_without_question_marks():
     assert is_question("da li mogu platiti karticom")
     assert is_question("vai varat pārbaudīt")

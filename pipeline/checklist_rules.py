@@ -50,10 +50,23 @@ def _behaviours(params: dict) -> list[str]:
 
 def _presence(turns: list[Turn], behaviours: list[str], fail_evidence: list[int] | None = None) -> Verdict:
     """Pass if some turn shows one of the behaviours; confidence from the scores."""
-    hits = [t for t in turns if _has(t, behaviours)]
-    best = max((max(_score(t, b) for b in behaviours) for t in turns), default=0.0)
+    hits: list[int] = []
+    best = 0.0
+    for t in turns:
+        labels = t.behaviours or ()
+        scores = t.behaviour_scores or {}
+        hit = False
+        for b in behaviours:
+            present = b in labels
+            hit = hit or present
+            score = scores.get(b)
+            score = float(score) if score is not None else (1.0 if present else 0.0)
+            if score > best:
+                best = score
+        if hit:
+            hits.append(t.index)
     if hits:
-        return "pass", best, [t.index for t in hits]
+        return "pass", best, hits
     return "fail", 1.0 - best, fail_evidence if fail_evidence is not None else []
 
 

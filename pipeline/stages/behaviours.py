@@ -33,9 +33,14 @@ class BehaviourClassifier(ModelStage):
     def set_annotations(self, batch: list[Conversation], scores: np.ndarray) -> None:
         turns = [t for conv in batch for t in conv.turns if t.speaker == "agent"]
         labels = list(self.model.labels_)
-        for turn, row in zip(turns, scores):
-            turn.behaviour_scores = {b: round(float(row[labels.index(b)]), 4) if b in labels else 0.0 for b in BEHAVIOURS}
-            turn.behaviours = [b for b in BEHAVIOURS if turn.behaviour_scores[b] >= self.thresholds[b]]
+        columns = [labels.index(b) if b in labels else None for b in BEHAVIOURS]
+        # Rounded once as an array: the same values as rounding each float.
+        rounded = np.round(scores, 4).tolist() if len(turns) else []
+        thresholds = [self.thresholds[b] for b in BEHAVIOURS]
+        for turn, row in zip(turns, rounded):
+            values = [row[c] if c is not None else 0.0 for c in columns]
+            turn.behaviour_scores = dict(zip(BEHAVIOURS, values))
+            turn.behaviours = [b for b, v, th in zip(BEHAVIOURS, values, thresholds) if v >= th]
         for conv in batch:
             for turn in conv.turns:
                 if turn.speaker in ("bot", "system"):

@@ -88,3 +88,26 @@ def test_refit_after_predict_uses_the_new_fit_and_saves_no_caches(tmp_path):
     assert "_stack" not in vars(loaded)
     assert all("_word_cache" not in vars(t) for _, t in loaded.features_.transformer_list)
     np.testing.assert_allclose(loaded.predict_proba(texts), after)
+
+
+def test_models_with_the_same_features_share_them_and_predict_as_alone():
+    from pipeline.models import linear
+
+    texts = TEXTS * 4
+    greet = LinearTextModel(kind="multilabel", calibration=None, random_state=0).fit(texts, MULTI * 4)
+    classes = LinearTextModel(kind="multiclass", calibration=None, random_state=0).fit(texts, CLASSES * 4)
+    other = LinearTextModel(kind="multiclass", calibration=None, random_state=0).fit(texts[:12], CLASSES[:4] * 3)
+    alone = []
+    for model in (greet, classes, other):
+        linear._LAST_FEATURES.clear()
+        alone.append(model.predict_proba(TEXTS))
+    linear._LAST_FEATURES.clear()
+    together = [m.predict_proba(TEXTS) for m in (greet, classes, other)]
+    # Same texts and parameters give the same extractor; other training texts do not.
+    assert len(linear._LAST_FEATURES) == 2
+    for a, b in zip(alone, together):
+        np.testing.assert_array_equal(a, b)
+    changed = TEXTS[:-1] + ["Hvala, doviđenja."]
+    np.testing.assert_array_equal(classes.predict_proba(changed),
+                                  LinearTextModel(kind="multiclass", calibration=None, random_state=0)
+                                  .fit(texts, CLASSES * 4).predict_proba(changed))

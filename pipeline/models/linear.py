@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from itertools import chain
 
@@ -122,6 +123,21 @@ class CompactTfidfVectorizer(TfidfVectorizer):
         return self._tfidf.transform(X, copy=False)
 
 
+_LAST_FEATURES: dict[str, tuple[tuple[str, ...], sp.csr_matrix]] = {}
+
+
+def _features_fingerprint(features: FeatureUnion) -> str:
+    """Identity of a fitted feature extractor: parameters, vocabulary and idf."""
+    h = hashlib.sha256()
+    for name, vectorizer in features.transformer_list:
+        params = {k: v for k, v in vectorizer.get_params().items() if k != "dtype"}
+        h.update(f"{name}|{sorted(params.items(), key=lambda kv: kv[0])!r}|{vectorizer.dtype}".encode())
+        vocab = vectorizer.vocabulary_
+        h.update("\x00".join(sorted(vocab, key=vocab.get)).encode())
+        h.update(np.ascontiguousarray(vectorizer.idf_).tobytes())
+    return h.hexdigest()
+
+
 _GRAMS: dict[tuple, list[str]] = {}
 _GRAMS_LIMIT = 20_000
 
@@ -205,6 +221,7 @@ class LinearTextModel:
         """``y``: a label per text (multiclass) or a collection of labels per text (multilabel)."""
         texts = list(texts)
         self.__dict__.pop("_stack", None)  # weights stacked for an earlier fit
+        self.__dict__.pop("_features_key", None)
         if self.kind == "multiclass":
             self.labels_ = list(labels) if labels else sorted(set(y))
             index = {l: i for i, l in enumerate(self.labels_)}
@@ -242,7 +259,7 @@ class LinearTextModel:
         out = np.zeros((len(texts), len(self.labels_)), dtype=float)
         if not texts:
             return out
-        X = self.features_.transform(texts)
+        X = self._transform(texts)
         if self.kind == "multiclass":
             est = self.estimators_[0]
             if est is None:
@@ -257,6 +274,25 @@ class LinearTextModel:
         for j, value in constant.items():
             out[:, j] = value
         return out
+
+    def _transform(self, texts: list[str]):
+        """Features of ``texts``, shared with any model whose feature extractor is
+        the same. Models fitted on the same texts with the same parameters learn
+        the same vocabulary and weights (sentiment and frustration read the same
+        customer turns; category and resolution the same conversations), so the
+        second of them reuses the first one's matrix instead of recomputing it."""
+        key = self.__dict__.get("_features_key")
+        if key is None:
+            key = self.__dict__["_features_key"] = _features_fingerprint(self.features_)
+        docs = tuple(texts)
+        cached = _LAST_FEATURES.get(key)
+        if cached is not None and cached[0] == docs:
+            return cached[1]
+        X = self.features_.transform(texts)
+        if len(_LAST_FEATURES) >= 8:
+            _LAST_FEATURES.clear()
+        _LAST_FEATURES[key] = (docs, X)
+        return X
 
     def _stacked(self):
         """Per-label logistic weights and Platt calibration as arrays, built once.
@@ -292,6 +328,7 @@ class LinearTextModel:
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_stack", None)
+        state.pop("_features_key", None)
         return state
 
     def predict(self, texts: list[str]) -> list:

@@ -48,9 +48,7 @@ class CompactTfidfVectorizer(TfidfVectorizer):
     # Character n-grams inside word boundaries depend only on the word, and words
     # repeat (Zipf), so each word's n-gram counts are computed once and cached as
     # a sparse row; a batch is then (documents x words) @ (words x n-grams), one
-    # sparse product in C. Word n-grams of a document are shared through a small
-    # cache, because several models read the same inputs (sentiment and
-    # frustration; category and resolution). The result equals
+    # sparse product in C. The result equals
     # TfidfVectorizer.transform exactly (a test checks it) at a fraction of the
     # cost, which is what makes nightly runs fit their window.
     _CACHE_LIMIT = 200_000
@@ -98,13 +96,12 @@ class CompactTfidfVectorizer(TfidfVectorizer):
 
     def _word_counts(self, docs: list[str]) -> sp.csr_matrix:
         vocab = self.vocabulary_
-        key = (self.token_pattern, tuple(self.ngram_range))
         pattern = re.compile(self.token_pattern)
         min_n, max_n = self.ngram_range
         cols: list[int] = []
         indptr = [0]
         for doc in docs:
-            cols.extend([i for i in map(vocab.get, _shared_grams(key, doc, pattern, min_n, max_n)) if i is not None])
+            cols.extend([i for i in map(vocab.get, _word_grams(doc, pattern, min_n, max_n)) if i is not None])
             indptr.append(len(cols))
         X = sp.csr_matrix(
             (np.ones(len(cols), dtype=self.dtype), np.asarray(cols, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
@@ -138,27 +135,14 @@ def _features_fingerprint(features: FeatureUnion) -> str:
     return h.hexdigest()
 
 
-_GRAMS: dict[tuple, list[str]] = {}
-_GRAMS_LIMIT = 20_000
-
-
-def _shared_grams(key: tuple, doc: str, pattern: re.Pattern, min_n: int, max_n: int) -> list[str]:
-    """Word n-grams of ``doc``, remembered for the next model that reads it."""
-    cached = _GRAMS.get((key, doc))
-    if cached is not None:
-        return cached
-    if len(_GRAMS) >= _GRAMS_LIMIT:
-        _GRAMS.clear()
+def _word_grams(doc: str, pattern: re.Pattern, min_n: int, max_n: int) -> list[str]:
     tokens = pattern.findall(doc)
-    grams = tokens if min_n == 1 else []
-    if min_n > 1 or max_n > 1:
-        grams = list(grams)
-        for n in range(max(min_n, 2), max_n + 1):
-            if n == 2:
-                grams.extend(map(" ".join, zip(tokens, tokens[1:])))
-            else:
-                grams.extend(" ".join(tokens[k : k + n]) for k in range(len(tokens) - n + 1))
-    _GRAMS[(key, doc)] = grams
+    grams = list(tokens) if min_n == 1 else []
+    for n in range(max(min_n, 2), max_n + 1):
+        if n == 2:
+            grams.extend(map(" ".join, zip(tokens, tokens[1:])))
+        else:
+            grams.extend(" ".join(tokens[k : k + n]) for k in range(len(tokens) - n + 1))
     return grams
 
 

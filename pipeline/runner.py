@@ -292,55 +292,85 @@ def _input_fingerprint(files: list[str], config: PipelineConfig) -> str:
     return h.hexdigest()[:16]
 
 
-def merge_parts(parts: list[Partition], out_dir: Path, config: PipelineConfig, stats: dict[str, dict]) -> dict[str, Any]:
-    """Concatenate part files in input order; later duplicates of a conversation_id
-    move to rejects (first occurrence wins)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+class PartMerger:
+    """Concatenates part files in input order while later partitions still run;
+    later duplicates of a conversation_id move to rejects (first occurrence wins).
 
-    seen: dict[str, str] = {}
-    dup_rows: dict[str, list[int]] = {}
-    duplicates: list[Reject] = []
-    for part in parts:
-        skip = []
-        for row, (cid, source) in enumerate(stats[part.key]["ids"]):
-            if cid in seen:
-                skip.append(row)
+    ``feed`` merges every partition whose predecessors are all merged, so the
+    parent process does the merging alongside the workers instead of after them.
+    """
+
+    def __init__(self, parts: list[Partition], out_dir: Path, config: PipelineConfig):
+        import pyarrow.parquet as pq
+
+        self.parts = parts
+        self.out_dir = out_dir
+        self.next = 0
+        self.seen: dict[str, str] = {}
+        self.duplicates: list[Reject] = []
+        self.schemas = _schemas(config.checklist_config.item_ids())
+        self.tmp = {name: out_dir / f".{name}.tmp" for name in ("annotations.jsonl", "rejects.jsonl")}
+        self.ann = open(self.tmp["annotations.jsonl"], "w", encoding="utf-8")
+        self.rej = open(self.tmp["rejects.jsonl"], "w", encoding="utf-8")
+        self.writers = {name: pq.ParquetWriter(out_dir / f".{name}.parquet.tmp", self.schemas[name], compression="zstd")
+                        for name in ("turns", "conversations", "checklist")}
+
+    def feed(self, stats: dict[str, dict]) -> None:
+        while self.next < len(self.parts) and self.parts[self.next].key in stats:
+            part = self.parts[self.next]
+            self._merge(part, stats[part.key])
+            self.next += 1
+
+    def _merge(self, part: Partition, st: dict) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        skip = set()
+        for row, (cid, source) in enumerate(st["ids"]):
+            if cid in self.seen:
+                skip.add(row)
                 src, _, loc = source.rpartition(":")
-                duplicates.append(Reject(src, loc, message("reject_duplicate", first=seen[cid]), cid))
+                self.duplicates.append(Reject(src, loc, message("reject_duplicate", first=self.seen[cid]), cid))
             else:
-                seen[cid] = source
-        dup_rows[part.key] = skip
-    item_ids = config.checklist_config.item_ids()
-    schemas = _schemas(item_ids)
-    tmp = {name: out_dir / f".{name}.tmp" for name in ("annotations.jsonl", "rejects.jsonl")}
-    writers = {name: pq.ParquetWriter(out_dir / f".{name}.parquet.tmp", schemas[name], compression="zstd")
-               for name in ("turns", "conversations", "checklist")}
-    with open(tmp["annotations.jsonl"], "w", encoding="utf-8") as ann, open(tmp["rejects.jsonl"], "w", encoding="utf-8") as rej:
-        for part in parts:
-            paths = _part_paths(out_dir, part)
-            skip = set(dup_rows[part.key])
-            with open(paths["annotations"], encoding="utf-8") as fh:
+                self.seen[cid] = source
+        paths = _part_paths(self.out_dir, part)
+        with open(paths["annotations"], encoding="utf-8") as fh:
+            if not skip:
+                shutil.copyfileobj(fh, self.ann)
+            else:
                 for row, line in enumerate(fh):
                     if row not in skip:
-                        ann.write(line if line.endswith("\n") else line + "\n")
-            with open(paths["rejects"], encoding="utf-8") as fh:
-                shutil.copyfileobj(fh, rej)
-            for name, writer in writers.items():
-                table = pq.read_table(paths[name])
-                if skip and table.num_rows:
-                    table = table.filter(pc.invert(pc.is_in(table.column(ROW_COLUMN), pa.array(sorted(skip), pa.int32()))))
-                writer.write_table(table.drop_columns([ROW_COLUMN]).cast(schemas[name]))
-        for r in duplicates:
-            rej.write(dumps(r.to_dict()) + "\n")
-    for writer in writers.values():
-        writer.close()
-    os.replace(tmp["annotations.jsonl"], out_dir / "annotations.jsonl")
-    os.replace(tmp["rejects.jsonl"], out_dir / "rejects.jsonl")
-    for name in writers:
-        os.replace(out_dir / f".{name}.parquet.tmp", out_dir / f"{name}.parquet")
-    return {"duplicates": len(duplicates), "annotated": len(seen)}
+                        self.ann.write(line)
+        with open(paths["rejects"], encoding="utf-8") as fh:
+            shutil.copyfileobj(fh, self.rej)
+        for name, writer in self.writers.items():
+            table = pq.read_table(paths[name])
+            if skip and table.num_rows:
+                table = table.filter(pc.invert(pc.is_in(table.column(ROW_COLUMN), pa.array(sorted(skip), pa.int32()))))
+            writer.write_table(table.drop_columns([ROW_COLUMN]).cast(self.schemas[name]))
+
+    def finish(self) -> dict[str, Any]:
+        if self.next != len(self.parts):
+            raise RuntimeError(f"merge stopped at partition {self.next} of {len(self.parts)}")
+        for r in self.duplicates:
+            self.rej.write(dumps(r.to_dict()) + "\n")
+        self.ann.close()
+        self.rej.close()
+        for writer in self.writers.values():
+            writer.close()
+        os.replace(self.tmp["annotations.jsonl"], self.out_dir / "annotations.jsonl")
+        os.replace(self.tmp["rejects.jsonl"], self.out_dir / "rejects.jsonl")
+        for name in self.writers:
+            os.replace(self.out_dir / f".{name}.parquet.tmp", self.out_dir / f"{name}.parquet")
+        return {"duplicates": len(self.duplicates), "annotated": len(self.seen)}
+
+
+def merge_parts(parts: list[Partition], out_dir: Path, config: PipelineConfig, stats: dict[str, dict]) -> dict[str, Any]:
+    """Merge finished part files into the run's outputs (all partitions at once)."""
+    merger = PartMerger(parts, out_dir, config)
+    merger.feed(stats)
+    return merger.finish()
 
 
 def load_duckdb(out_dir: Path, db_path: Path) -> None:
@@ -421,8 +451,12 @@ def run(
         else:
             todo.append(p)
 
+    merger = PartMerger(parts, out, config)
+    merger.feed(stats)
+
     def done(part: Partition, st: dict) -> None:
         stats[part.key] = st
+        merger.feed(stats)
         if on_partition:
             on_partition(part, st)
 
@@ -432,7 +466,7 @@ def run(
     else:
         _execute_local(todo, config, str(out), workers, done)
     t_merge = time.perf_counter()
-    merged = merge_parts(parts, out, config, stats)
+    merged = merger.finish()
     db = Path(duckdb_path) if duckdb_path else (out / config.output.duckdb if config.output.duckdb else None)
     if db is not None:
         load_duckdb(out, db)

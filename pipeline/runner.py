@@ -460,6 +460,11 @@ def run(
         if on_partition:
             on_partition(part, st)
 
+    if engine != "dask" and len(todo) > 1:
+        # Before the fork, so every worker starts with warm caches.
+        for stage in stages:
+            if hasattr(stage, "warm_up"):
+                stage.warm_up()
     t_exec = time.perf_counter()
     if engine == "dask":
         _execute_dask(todo, config, str(out), workers, scheduler, done)

@@ -65,6 +65,14 @@ class CompactTfidfVectorizer(TfidfVectorizer):
             ids.extend(map(vocab.get, [w[k : k + n] for k in range(w_len - n + 1)]))
         return np.array([i for i in ids if i is not None], dtype=np.int32)
 
+    def warm_up(self, words: list[str]) -> None:
+        """Cache the n-grams of ``words`` now (e.g. in a parent process before it
+        forks its workers) rather than during the first batches of a run."""
+        cache = self.__dict__.setdefault("_word_cache", {})
+        for word in words[: self._CACHE_LIMIT - len(cache)]:
+            if word not in cache:
+                cache[word] = self._word_row(word)
+
     def _char_counts(self, docs: list[str]) -> sp.csr_matrix:
         cache = self.__dict__.setdefault("_word_cache", {})
         if len(cache) > self._CACHE_LIMIT:
@@ -258,6 +266,15 @@ class LinearTextModel:
         for j, value in constant.items():
             out[:, j] = value
         return out
+
+    def warm_up(self) -> None:
+        """Fill the character n-gram caches with the training vocabulary's words."""
+        parts = dict(self.features_.transformer_list)
+        word = parts.get("word")
+        words = [t for t in word.vocabulary_ if " " not in t] if word is not None else []
+        for vectorizer in parts.values():
+            if vectorizer.analyzer == "char_wb" and hasattr(vectorizer, "warm_up"):
+                vectorizer.warm_up(words)
 
     def _transform(self, texts: list[str]):
         """Features of ``texts``, shared with any model whose feature extractor is

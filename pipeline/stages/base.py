@@ -59,6 +59,16 @@ class ModelStage(Stage):
         self.set_annotations(batch, self.predict(batch))
         return batch
 
+    def loaded_models(self) -> list[Any]:
+        """The models this stage scores with."""
+        return [self.model] if hasattr(self, "model") else []
+
+    def warm_up(self) -> None:
+        """Let the models fill their caches before a long run."""
+        for model in self.loaded_models():
+            if hasattr(model, "warm_up"):
+                model.warm_up()
+
 
 def card_version(card: dict) -> str:
     return f"{card.get('name', 'model')}@{card.get('version', '0')}"

@@ -36,5 +36,8 @@ class ConversationLabeler(ModelStage):
                 setattr(conv, f"{task}_score", round(float(row[best]), 4))
                 conv.models[task] = card_version(card)
 
+    def loaded_models(self) -> list:
+        return [model for model, _ in self.models.values()]
+
     def model_versions(self) -> dict[str, str]:
         return {task: card_version(card) for task, (_, card) in self.models.items()}

@@ -92,16 +92,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _print_run_summary(out: Path) -> None:
     """A few lines an auditor reads first: mean QA score and the most failed items."""
+    item_ids = _checklist_ids()
     try:
         import pyarrow.parquet as pq
 
-        table = pq.read_table(out / "conversations.parquet").to_pandas()
+        path = out / "conversations.parquet"
+        present = set(pq.read_schema(path).names)
+        table = pq.read_table(path, columns=[c for c in ["qa_score", *item_ids] if c in present]).to_pandas()
     except Exception:  # summary is a courtesy; the files are the result
         return
-    if table.empty:
+    if table.empty or "qa_score" not in table:
         return
     print(f"  mean QA score: {table['qa_score'].mean():.1f} (min {table['qa_score'].min():.1f}, max {table['qa_score'].max():.1f})")
-    item_ids = _checklist_ids()
     items = [c for c in table.columns if c in item_ids]
     fails = sorted(((int((table[c] == 'fail').sum()), c) for c in items), reverse=True)[:5]
     if fails and fails[0][0]:

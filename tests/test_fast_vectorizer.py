@@ -19,6 +19,9 @@ def test_same_matrix_as_sklearn(root, analyzer, ngrams):
                   token_pattern=r"(?u)\b\w+\b", dtype=np.float32)
     fast = CompactTfidfVectorizer(**params).fit(texts[::2])
     ref = TfidfVectorizer(**params).fit(texts[::2])
+    if analyzer == "char_wb":
+        fast.warm_up(sorted({w for t in texts[:20] for w in normalise_for_model(t).split()}))
+        assert fast._word_cache
     for batch in (texts, texts[1::2], texts[:1]):
         a, b = fast.transform(batch), ref.transform(batch)
         assert a.shape == b.shape

@@ -69,3 +69,17 @@ def test_no_labels_is_an_error(tmp_path):
     f.write_text("")
     with pytest.raises(ConvauditError):
         train_all([str(f)], tmp_path / "m", folds=2)
+
+
+def test_auto_fail_behaviours_get_precision_first_thresholds_by_hand():
+    import numpy as np
+
+    from training.train import auto_fail_behaviours
+
+    proba = np.array([[0.9], [0.8], [0.5], [0.45], [0.3], [0.25]])
+    Y = np.array([[1], [1], [0], [0], [1], [1]])
+    # Catching all four positives (t <= 0.25) gives F1 0.80 but F0.5 0.71; the two
+    # sure ones alone (0.5 < t <= 0.8) give F1 0.67 and F0.5 0.83.
+    assert choose_thresholds(proba, Y, ["x"])["x"] <= 0.25
+    assert 0.5 < choose_thresholds(proba, Y, ["x"], precision_first={"x"})["x"] <= 0.8
+    assert auto_fail_behaviours() == {"blame", "negative_tone"}

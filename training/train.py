@@ -15,7 +15,7 @@ from pipeline.labels import BEHAVIOURS, CATEGORIES, RESOLUTIONS, SENTIMENTS
 from pipeline.models import LinearTextModel, load_card, save_model
 from pipeline.records import Conversation
 
-from .corpus import data_hash, load_labelled
+from .corpus import data_hash, load_default_checklist, load_labelled
 from .metrics import multiclass_report, multilabel_report
 
 log = logging.getLogger(__name__)
@@ -96,8 +96,22 @@ def out_of_fold(task: str, texts, ys, groups, folds: int, random_state: int = 0)
     return proba
 
 
-def choose_thresholds(proba: np.ndarray, Y: np.ndarray, labels: list[str]) -> dict[str, float]:
-    """Per label, the threshold that maximises F1 on out-of-fold probabilities."""
+def auto_fail_behaviours() -> set[str]:
+    """Behaviours whose detection fails an auto-fail checklist item (a QA score of 0)."""
+    config = load_default_checklist()
+    items = {item.id: item for item in config.items}
+    out: set[str] = set()
+    for item_id in config.auto_fail:
+        params = items[item_id].params
+        out.update(params.get("behaviours", [params["behaviour"]] if "behaviour" in params else []))
+    return out
+
+
+def choose_thresholds(proba: np.ndarray, Y: np.ndarray, labels: list[str],
+                      precision_first: set[str] | frozenset[str] = frozenset()) -> dict[str, float]:
+    """Per label, the threshold that maximises F1 on out-of-fold probabilities, or
+    F0.5 for ``precision_first`` labels: a false detection of those zeroes an
+    agent's QA score, which costs more than a missed one."""
     grid = np.round(np.arange(0.1, 0.91, 0.025), 3)
     out = {}
     for j, label in enumerate(labels):
@@ -106,10 +120,12 @@ def choose_thresholds(proba: np.ndarray, Y: np.ndarray, labels: list[str]) -> di
             out[label] = 0.5
             continue
         best, best_f1 = 0.5, -1.0
+        b2 = 0.25 if label in precision_first else 1.0
         for t in grid:
             pred = proba[:, j] >= t
             tp = float((pred & (y == 1)).sum())
-            f1 = 2 * tp / (pred.sum() + y.sum()) if (pred.sum() + y.sum()) else 0.0
+            denom = b2 * y.sum() + pred.sum()
+            f1 = (1 + b2) * tp / denom if denom else 0.0
             # Prefer the threshold closest to 0.5 among ties: less overfit to the folds.
             if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and abs(t - 0.5) < abs(best - 0.5)):
                 best, best_f1 = float(t), f1
@@ -135,7 +151,7 @@ def train_task(task: str, convs: list[Conversation], folds: int = 5, random_stat
     if params["kind"] == "multilabel":
         Y = _binarise(ys, labels)
         if cv_done:
-            thresholds = choose_thresholds(proba, Y, labels)
+            thresholds = choose_thresholds(proba, Y, labels, auto_fail_behaviours() if task == "behaviours" else frozenset())
             th = np.array([thresholds[l] for l in labels])
             report = multilabel_report(Y, proba >= th, labels, langs)
             card_metrics = {"cross_validated": report["overall"], "per_label": report["per_label"]}

@@ -48,8 +48,14 @@ def _behaviours(params: dict) -> list[str]:
     return [params["behaviour"]]
 
 
-def _presence(turns: list[Turn], behaviours: list[str], fail_evidence: list[int] | None = None) -> Verdict:
-    """Pass if some turn shows one of the behaviours; confidence from the scores."""
+def _presence(turns: list[Turn], behaviours: list[str], fail_evidence: list[int] | None = None,
+              min_score: float | None = None) -> Verdict:
+    """Pass if some turn shows one of the behaviours; confidence from the scores.
+
+    With ``min_score`` (an item parameter), a turn shows a behaviour when its score
+    reaches that value instead of the behaviour model's own threshold: asking
+    whether *any* turn of a conversation shows it is a different decision from
+    labelling each turn. Turns without scores (gold labels) use their labels."""
     hits: list[int] = []
     best = 0.0
     for t in turns:
@@ -57,9 +63,9 @@ def _presence(turns: list[Turn], behaviours: list[str], fail_evidence: list[int]
         scores = t.behaviour_scores or {}
         hit = False
         for b in behaviours:
-            present = b in labels
-            hit = hit or present
             score = scores.get(b)
+            present = b in labels if min_score is None or score is None else score >= min_score
+            hit = hit or present
             score = float(score) if score is not None else (1.0 if present else 0.0)
             if score > best:
                 best = score
@@ -72,11 +78,11 @@ def _presence(turns: list[Turn], behaviours: list[str], fail_evidence: list[int]
 
 # ---------------------------------------------------------------- pass rules
 def any_behaviour(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
-    return _presence(conv.agent_turns(), _behaviours(item.params))
+    return _presence(conv.agent_turns(), _behaviours(item.params), min_score=item.params.get("min_score"))
 
 
 def no_behaviour(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
-    verdict, conf, evidence = _presence(conv.agent_turns(), _behaviours(item.params))
+    verdict, conf, evidence = _presence(conv.agent_turns(), _behaviours(item.params), min_score=item.params.get("min_score"))
     return ("fail" if verdict == "pass" else "pass"), conf, evidence
 
 

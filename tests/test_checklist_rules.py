@@ -183,3 +183,20 @@ def test_weights_and_auto_fail_come_from_config(checklist_config, conv_factory):
     expected = 100 * sum(weight[k] for k in passed) / sum(weight[k] for k in applicable)
     assert rules.qa_score(checklist) == (pytest.approx(round(expected, 2)), [])
     assert checklist["dont_blame_customer"]["verdict"] == "fail"
+
+
+def test_item_min_score_decides_presence_from_model_scores(rules, conv_factory, checklist_config):
+    conv = conv_factory([("customer", "why was I charged twice", NEG),
+                         ("agent", "The first payment timed out and the bank retried it.", []),
+                         ("customer", "ok", NEU)], category="billing", resolution="pending")
+    conv.turns[1].behaviour_scores = {"explanation": 0.35}
+    item = next(i for i in checklist_config.items if i.id == "explain_problem")
+    strict = item.model_copy(update={"params": {**item.params, "min_score": 0.5}})
+    loose = item.model_copy(update={"params": {**item.params, "min_score": 0.3}})
+    # The label list says no explanation (below the model's own threshold) ...
+    assert rules.verdict(conv, strict)["verdict"] == "fail"
+    # ... but for "does any turn explain?" a score of 0.35 is enough at 0.3.
+    assert rules.verdict(conv, loose) == {"verdict": "pass", "confidence": 0.35, "evidence": [1]}
+    gold = conv_factory([("customer", "why", NEG), ("agent", "Because of X.", ["explanation"])],
+                        category="billing", resolution="pending")
+    assert rules.verdict(gold, loose)["verdict"] == "pass"  # no scores: the labels decide

@@ -83,3 +83,24 @@ def test_auto_fail_behaviours_get_precision_first_thresholds_by_hand():
     assert choose_thresholds(proba, Y, ["x"])["x"] <= 0.25
     assert 0.5 < choose_thresholds(proba, Y, ["x"], precision_first={"x"})["x"] <= 0.8
     assert auto_fail_behaviours() == {"blame", "negative_tone"}
+
+
+def test_checklist_thresholds_report_is_exact_when_scores_equal_gold_labels(tiny_labelled_path):
+    import numpy as np
+
+    from pipeline.labels import BEHAVIOURS
+    from training.checklist_thresholds import CANDIDATES, item_accuracies, with_predicted_behaviours
+    from training.corpus import load_default_checklist, load_labelled
+    from training.train import task_examples
+
+    convs, _ = load_labelled([str(tiny_labelled_path)])
+    _, ys, _, _ = task_examples("behaviours", convs)
+    proba = np.array([[1.0 if b in row else 0.0 for b in BEHAVIOURS] for row in ys])
+    predicted = with_predicted_behaviours(convs, proba, {})
+    config = load_default_checklist()
+    report = item_accuracies(convs, predicted, config)
+    computed = {i.id for i in config.items if not i.judgement}
+    assert report and all(len(v) == len(CANDIDATES) for v in report.values())
+    for item_id, scores in report.items():
+        if item_id in computed:
+            assert set(scores.values()) == {1.0}, item_id

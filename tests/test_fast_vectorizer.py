@@ -9,7 +9,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from pipeline.models.linear import CompactTfidfVectorizer, normalise_for_model
 
 
-@pytest.mark.parametrize("analyzer, ngrams", [("char_wb", (2, 5)), ("word", (1, 2)), ("word", (1, 3))])
+@pytest.mark.parametrize("analyzer, ngrams", [("char_wb", (2, 5)), ("char_wb", (4, 6)), ("word", (1, 2)), ("word", (1, 3))])
 def test_same_matrix_as_sklearn(root, analyzer, ngrams):
     texts = []
     for lang in ("en", "hr", "sr", "lv"):

@@ -60,7 +60,8 @@ class CompactTfidfVectorizer(TfidfVectorizer):
         min_n, max_n = self.ngram_range
         w = " " + word + " "
         w_len = len(w)
-        ids = []
+        # Like scikit-learn: a padded word shorter than min_n is one n-gram itself.
+        ids = [vocab.get(w)] if w_len < min_n else []
         for n in range(min_n, min(max_n, w_len) + 1):
             ids.extend(map(vocab.get, [w[k : k + n] for k in range(w_len - n + 1)]))
         return np.array([i for i in ids if i is not None], dtype=np.int32)

@@ -350,6 +350,16 @@ class PartMerger:
                 table = table.filter(pc.invert(pc.is_in(table.column(ROW_COLUMN), pa.array(sorted(skip), pa.int32()))))
             writer.write_table(table.drop_columns([ROW_COLUMN]).cast(self.schemas[name]))
 
+    def abort(self) -> None:
+        """Close and remove the half-merged files of a run that stopped."""
+        self.ann.close()
+        self.rej.close()
+        for name, writer in self.writers.items():
+            writer.close()
+            (self.out_dir / f".{name}.parquet.tmp").unlink(missing_ok=True)
+        for path in self.tmp.values():
+            path.unlink(missing_ok=True)
+
     def finish(self) -> dict[str, Any]:
         if self.next != len(self.parts):
             raise RuntimeError(f"merge stopped at partition {self.next} of {len(self.parts)}")
@@ -466,10 +476,14 @@ def run(
             if hasattr(stage, "warm_up"):
                 stage.warm_up()
     t_exec = time.perf_counter()
-    if engine == "dask":
-        _execute_dask(todo, config, str(out), workers, scheduler, done)
-    else:
-        _execute_local(todo, config, str(out), workers, done)
+    try:
+        if engine == "dask":
+            _execute_dask(todo, config, str(out), workers, scheduler, done)
+        else:
+            _execute_local(todo, config, str(out), workers, done)
+    except BaseException:
+        merger.abort()
+        raise
     t_merge = time.perf_counter()
     merged = merger.finish()
     db = Path(duckdb_path) if duckdb_path else (out / config.output.duckdb if config.output.duckdb else None)

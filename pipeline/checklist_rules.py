@@ -32,17 +32,12 @@ def is_question(text: str) -> bool:
     return "?" in text or bool(_QUESTION_START.match(text))
 
 
-def _score(turn: Turn, behaviour: str) -> float:
-    if turn.behaviour_scores is not None and behaviour in turn.behaviour_scores:
-        return float(turn.behaviour_scores[behaviour])
-    return 1.0 if behaviour in (turn.behaviours or ()) else 0.0
-
-
 def _has(turn: Turn, behaviours: list[str]) -> bool:
     return any(b in (turn.behaviours or ()) for b in behaviours)
 
 
-def _behaviours(params: dict) -> list[str]:
+def item_behaviours(params: dict) -> list[str]:
+    """The behaviours an item's params name (``behaviour`` or ``behaviours``)."""
     if "behaviours" in params:
         return list(params["behaviours"])
     return [params["behaviour"]]
@@ -78,29 +73,29 @@ def _presence(turns: list[Turn], behaviours: list[str], fail_evidence: list[int]
 
 # ---------------------------------------------------------------- pass rules
 def any_behaviour(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
-    return _presence(conv.agent_turns(), _behaviours(item.params), min_score=item.params.get("min_score"))
+    return _presence(conv.agent_turns(), item_behaviours(item.params), min_score=item.params.get("min_score"))
 
 
 def no_behaviour(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
-    verdict, conf, evidence = _presence(conv.agent_turns(), _behaviours(item.params), min_score=item.params.get("min_score"))
+    verdict, conf, evidence = _presence(conv.agent_turns(), item_behaviours(item.params), min_score=item.params.get("min_score"))
     return ("fail" if verdict == "pass" else "pass"), conf, evidence
 
 
 def behaviour_in_first_agent_turns(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
     first = conv.agent_turns()[: int(item.params.get("first_n", 2))]
-    return _presence(first, _behaviours(item.params), [t.index for t in first])
+    return _presence(first, item_behaviours(item.params), [t.index for t in first])
 
 
 def behaviour_in_last_agent_turns(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
     n = int(item.params.get("last_n", 3))
     last = conv.agent_turns()[-n:]
-    return _presence(last, _behaviours(item.params), [t.index for t in last])
+    return _presence(last, item_behaviours(item.params), [t.index for t in last])
 
 
 def behaviour_after_first_negative(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
     first_neg = next((t.index for t in conv.customer_turns() if t.sentiment == "negative"), None)
     after = [t for t in conv.agent_turns() if first_neg is not None and t.index > first_neg]
-    return _presence(after, _behaviours(item.params))
+    return _presence(after, item_behaviours(item.params))
 
 
 def questions_answered(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:

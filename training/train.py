@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.model_selection import GroupKFold
 
 from pipeline import __version__
+from pipeline.checklist_rules import item_behaviours
 from pipeline.features import conversation_input, turn_inputs
 from pipeline.labels import BEHAVIOURS, CATEGORIES, RESOLUTIONS, SENTIMENTS
 from pipeline.models import LinearTextModel, load_card, save_model
@@ -99,12 +100,8 @@ def out_of_fold(task: str, texts, ys, groups, folds: int, random_state: int = 0)
 def auto_fail_behaviours() -> set[str]:
     """Behaviours whose detection fails an auto-fail checklist item (a QA score of 0)."""
     config = load_default_checklist()
-    items = {item.id: item for item in config.items}
-    out: set[str] = set()
-    for item_id in config.auto_fail:
-        params = items[item_id].params
-        out.update(params.get("behaviours", [params["behaviour"]] if "behaviour" in params else []))
-    return out
+    params = [item.params for item in config.items if item.id in config.auto_fail]
+    return {b for p in params if {"behaviour", "behaviours"} & set(p) for b in item_behaviours(p)}
 
 
 def choose_thresholds(proba: np.ndarray, Y: np.ndarray, labels: list[str],

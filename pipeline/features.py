@@ -65,11 +65,6 @@ def _text_features(raw: str) -> tuple[str, tuple[str, ...]]:
     return folded, tuple(_cue_markers(raw, folded))
 
 
-@lru_cache(maxsize=50_000)
-def _folded(raw: str) -> str:
-    return fold_diacritics(raw.lower())
-
-
 def name_stems(name: str | None) -> list[str]:
     """Stems of the customer's first and last names, so inflected and vocative
     forms (Ivana, Ivano, Ivani; Jānis, Jāni) still match."""
@@ -153,7 +148,7 @@ def conversation_input(conv: Conversation) -> str:
     turns = [t for t in conv.turns if t.speaker in ("customer", "agent")]
     last_start = max(0, len(turns) - 4)
     for i, t in enumerate(turns):
-        text = _folded(t.model_text or t.text)
+        text, _ = _text_features(t.model_text or t.text)
         tag = "xxc" if t.speaker == "customer" else "xxa"
         if i >= last_start:
             # Resolution is decided at the end: mark those words apart.

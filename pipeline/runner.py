@@ -350,12 +350,16 @@ class PartMerger:
                 table = table.filter(pc.invert(pc.is_in(table.column(ROW_COLUMN), pa.array(sorted(skip), pa.int32()))))
             writer.write_table(table.drop_columns([ROW_COLUMN]).cast(self.schemas[name]))
 
-    def abort(self) -> None:
-        """Close and remove the half-merged files of a run that stopped."""
+    def _close(self) -> None:
         self.ann.close()
         self.rej.close()
-        for name, writer in self.writers.items():
+        for writer in self.writers.values():
             writer.close()
+
+    def abort(self) -> None:
+        """Close and remove the half-merged files of a run that stopped."""
+        self._close()
+        for name in self.writers:
             (self.out_dir / f".{name}.parquet.tmp").unlink(missing_ok=True)
         for path in self.tmp.values():
             path.unlink(missing_ok=True)
@@ -365,22 +369,12 @@ class PartMerger:
             raise RuntimeError(f"merge stopped at partition {self.next} of {len(self.parts)}")
         for r in self.duplicates:
             self.rej.write(dumps(r.to_dict()) + "\n")
-        self.ann.close()
-        self.rej.close()
-        for writer in self.writers.values():
-            writer.close()
+        self._close()
         os.replace(self.tmp["annotations.jsonl"], self.out_dir / "annotations.jsonl")
         os.replace(self.tmp["rejects.jsonl"], self.out_dir / "rejects.jsonl")
         for name in self.writers:
             os.replace(self.out_dir / f".{name}.parquet.tmp", self.out_dir / f"{name}.parquet")
         return {"duplicates": len(self.duplicates), "annotated": len(self.seen)}
-
-
-def merge_parts(parts: list[Partition], out_dir: Path, config: PipelineConfig, stats: dict[str, dict]) -> dict[str, Any]:
-    """Merge finished part files into the run's outputs (all partitions at once)."""
-    merger = PartMerger(parts, out_dir, config)
-    merger.feed(stats)
-    return merger.finish()
 
 
 def load_duckdb(out_dir: Path, db_path: Path) -> None:

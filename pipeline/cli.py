@@ -188,7 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train the models on labelled conversations",
                        description="Train every task the labelled data has labels for (sentiment, frustration, "
                        "behaviours, category, resolution). Decision thresholds are chosen by cross-validation grouped "
-                       "by conversation. An existing better model is not overwritten unless --force is given.")
+                       "by conversation (F1; F0.5 for the behaviours behind auto-fail checklist items). An existing "
+                       "model whose cross-validated headline metric is better by more than 0.005 is not overwritten "
+                       "unless --force is given.")
     t.add_argument("--data", "-d", nargs="+", required=True, metavar="PATH", help="labelled files or directories")
     t.add_argument("--out", "-o", default="models/default", metavar="DIR", help="model directory (default: models/default)")
     t.add_argument("--tasks", nargs="+", choices=["sentiment", "frustration", "behaviours", "category", "resolution"], help="train only these tasks")

@@ -111,3 +111,35 @@ def test_models_with_the_same_features_share_them_and_predict_as_alone():
     np.testing.assert_array_equal(classes.predict_proba(changed),
                                   LinearTextModel(kind="multiclass", calibration=None, random_state=0)
                                   .fit(texts, CLASSES * 4).predict_proba(changed))
+
+
+def test_nb_member_scores_as_the_mean_of_plain_and_nb_scaled_regressions(tmp_path):
+    import scipy.sparse as sp
+
+    texts = TEXTS * 4
+    y = [["greeting", "thanks"] if i % 3 == 0 else ["anything_else"] if i % 3 == 1 else [] for i in range(len(texts))]
+    model = LinearTextModel(calibration="sigmoid", calibration_cv=2, nb_C=2.0, random_state=0).fit(texts, y)
+    assert model.get_params()["nb_C"] == 2.0 and len(model.nb_estimators_) == len(model.labels_)
+    X = model.features_.transform(texts)
+    present = (X > 0).astype(float)
+    expected = []
+    for j, (plain, scaled) in enumerate(zip(model.estimators_, model.nb_estimators_)):
+        col = np.array([model.labels_[j] in row for row in y])
+        pos = np.asarray(present[col].sum(axis=0)).ravel() + 1
+        neg = np.asarray(present[~col].sum(axis=0)).ravel() + 1
+        ratio = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
+        # The folded weights on raw features equal the fitted weights on scaled ones.
+        cc = scaled.calibrated_classifiers_[0]
+        raw_coef = cc.estimator.coef_ / ratio
+        decision = (X @ sp.diags(ratio)) @ raw_coef.ravel() + cc.estimator.intercept_[0]
+        nb_p = 1 / (1 + np.exp(cc.calibrators[0].a_ * decision + cc.calibrators[0].b_))
+        expected.append((plain.predict_proba(X)[:, 1] + nb_p) / 2)
+    np.testing.assert_allclose(model.predict_proba(texts), np.column_stack(expected), rtol=1e-6, atol=1e-9)
+    tiny = LinearTextModel(C=100.0, nb_C=100.0, calibration=None, random_state=0).fit(TEXTS, MULTI)
+    assert [sorted(p) for p in tiny.predict(TEXTS)] == MULTI
+    save_model(model, tmp_path / "m", {"name": "tiny"})
+    loaded, _ = load_model(tmp_path / "m")
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts))
+    again = LinearTextModel(calibration="sigmoid", calibration_cv=2, random_state=0).fit(texts, y)
+    np.testing.assert_allclose(again.predict_proba(texts), np.column_stack(
+        [est.predict_proba(X)[:, 1] for est in again.estimators_]), rtol=1e-6, atol=1e-9)

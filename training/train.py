@@ -25,10 +25,13 @@ TASKS = ("sentiment", "frustration", "behaviours", "category", "resolution")
 
 # Hyper-parameters per task: behaviours and frustration are independent binary
 # decisions; sentiment, category and resolution are single-choice.
+# nb_C adds the NB-scaled member (see LinearTextModel). Behaviours, 5-fold grouped
+# CV on the corpus: micro-F1 0.812 -> 0.821. Frustration gained 0.001 and keeps
+# the single model.
 TASK_PARAMS: dict[str, dict[str, Any]] = {
     "sentiment": {"kind": "multiclass", "C": 4.0},
     "frustration": {"kind": "multilabel", "C": 4.0},
-    "behaviours": {"kind": "multilabel", "C": 8.0},
+    "behaviours": {"kind": "multilabel", "C": 8.0, "nb_C": 2.0},
     # Conversation-level inputs are long: word n-grams alone keep them fast.
     "category": {"kind": "multiclass", "C": 8.0, "char_ngrams": None},
     "resolution": {"kind": "multiclass", "C": 8.0, "char_ngrams": None},

@@ -161,6 +161,14 @@ class LinearTextModel:
 
     ``kind="multiclass"``: rows of ``predict_proba`` sum to one over ``labels_``.
     ``kind="multilabel"``: one independent probability per label.
+
+    ``nb_C`` (multilabel only): each label also gets a logistic regression on
+    features scaled by their naive-Bayes log-count ratio for that label (Wang &
+    Manning's NBSVM), and the two calibrated probabilities are averaged. The two
+    views err on different labels (the scaled one is better at formulaic labels
+    such as thanks and empathy, the plain one at explanation and alternatives).
+    The scaling is folded into the second model's weights, so scoring stays one
+    sparse product.
     """
 
     def __init__(
@@ -174,6 +182,7 @@ class LinearTextModel:
         calibration: str | None = "sigmoid",
         calibration_cv: int = 3,
         class_weight: str | None = None,
+        nb_C: float | None = None,
         random_state: int = 0,
     ):
         self.kind = kind
@@ -185,6 +194,7 @@ class LinearTextModel:
         self.calibration = calibration
         self.calibration_cv = calibration_cv
         self.class_weight = class_weight
+        self.nb_C = nb_C
         self.random_state = random_state
 
     # ---------------------------------------------------------------- fitting
@@ -201,9 +211,9 @@ class LinearTextModel:
                                                          max_features=self.max_features, dtype=np.float32)))
         return FeatureUnion(parts)
 
-    def _estimator(self, y: np.ndarray):
+    def _estimator(self, y: np.ndarray, C: float | None = None):
         binary = self.kind == "multilabel"
-        lr = LogisticRegression(C=self.C, max_iter=3000, solver="liblinear" if binary else "lbfgs",
+        lr = LogisticRegression(C=self.C if C is None else C, max_iter=3000, solver="liblinear" if binary else "lbfgs",
                                 class_weight=self.class_weight, random_state=self.random_state)
         rarest = int(np.bincount(y).min()) if len(y) else 0
         if self.calibration and rarest >= 2 * self.calibration_cv:
@@ -214,6 +224,7 @@ class LinearTextModel:
         """``y``: a label per text (multiclass) or a collection of labels per text (multilabel)."""
         texts = list(texts)
         self.__dict__.pop("_stack", None)  # weights stacked for an earlier fit
+        self.__dict__.pop("nb_estimators_", None)
         self.__dict__.pop("_features_key", None)
         if self.kind == "multiclass":
             self.labels_ = list(labels) if labels else sorted(set(y))
@@ -243,8 +254,31 @@ class LinearTextModel:
                     self.estimators_.append(None)  # constant label: predict its prior
                 else:
                     self.estimators_.append(self._estimator(col).fit(X, col))
+            if self.nb_C:
+                self.nb_estimators_ = self._fit_nb(X, Y)
         self.thresholds_ = {l: 0.5 for l in self.labels_} if self.kind == "multilabel" else {}
         return self
+
+    def _fit_nb(self, X, Y: np.ndarray) -> list:
+        """Per label, a logistic regression on NB-scaled features whose weights are
+        then multiplied by the scaling, so it scores unscaled features."""
+        present = X.copy()
+        present.data[:] = 1.0
+        estimators = []
+        for j in range(Y.shape[1]):
+            col = Y[:, j]
+            if col.min() == col.max():
+                estimators.append(None)
+                continue
+            # Add-one smoothed share of each feature among positive vs negative examples.
+            pos = np.asarray(present[col == 1].sum(axis=0)).ravel() + 1.0
+            neg = np.asarray(present[col == 0].sum(axis=0)).ravel() + 1.0
+            ratio = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
+            est = self._estimator(col, C=self.nb_C).fit(X @ sp.diags(ratio), col)
+            lr = est.calibrated_classifiers_[0].estimator if isinstance(est, CalibratedClassifierCV) else est
+            lr.coef_ = lr.coef_ * ratio
+            estimators.append(est)
+        return estimators
 
     # ---------------------------------------------------------------- scoring
     def predict_proba(self, texts: list[str]) -> np.ndarray:
@@ -261,9 +295,11 @@ class LinearTextModel:
                 out[:, self.present_] = est.predict_proba(X)
             return out
         weights, bias, slope, offset, constant = self._stacked()
-        # One sparse product for all labels instead of one per label.
+        # One sparse product for all labels (and both members) instead of one per label.
         scores = np.asarray(X @ weights) + bias
-        out[:] = 1.0 / (1.0 + np.exp(slope * scores + offset))
+        proba = 1.0 / (1.0 + np.exp(slope * scores + offset))
+        n = len(self.labels_)
+        out[:] = proba[:, :n] if proba.shape[1] == n else (proba[:, :n] + proba[:, n:]) / 2.0
         for j, value in constant.items():
             out[:, j] = value
         return out
@@ -306,15 +342,17 @@ class LinearTextModel:
         if cached is not None:
             return cached
         n_features = sum(len(t.vocabulary_) for _, t in self.features_.transformer_list)
-        n_labels = len(self.labels_)
+        members = list(self.estimators_) + list(self.__dict__.get("nb_estimators_") or [])
+        n_labels = len(members)
         weights = np.zeros((n_features, n_labels), dtype=np.float64)
         bias = np.zeros(n_labels)
         slope = -np.ones(n_labels)
         offset = np.zeros(n_labels)
         constant = {}
-        for j, est in enumerate(self.estimators_):
+        for j, est in enumerate(members):
             if est is None:
-                constant[j] = float(self.prior_[j])
+                if j < len(self.labels_):
+                    constant[j] = float(self.prior_[j])
                 continue
             if isinstance(est, CalibratedClassifierCV):
                 cc = est.calibrated_classifiers_[0]
@@ -341,5 +379,6 @@ class LinearTextModel:
         return [[l for l, hit in zip(self.labels_, row >= th) if hit] for row in proba]
 
     def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in ("kind", "C", "word_ngrams", "char_ngrams", "max_features", "min_df",
-                                              "calibration", "calibration_cv", "class_weight", "random_state")}
+        # getattr default: artifacts saved before a parameter existed still load.
+        return {k: getattr(self, k, None) for k in ("kind", "C", "word_ngrams", "char_ngrams", "max_features", "min_df",
+                                              "calibration", "calibration_cv", "class_weight", "nb_C", "random_state")}

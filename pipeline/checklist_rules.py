@@ -218,13 +218,13 @@ def few_customer_turns(conv: Conversation, params: dict, cfg: ChecklistConfig) -
 
 def no_rejection(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
     """Approximation of "the customer never rejects a proposal and the agent never
-    says the request is impossible": no alternative was needed (none offered), the
-    request was not left unmet (an unresolved case is one where what the customer
-    asked for could not be done) and no agent turn says that something cannot be
-    done."""
+    says the request is impossible": the request was not left unmet (an unresolved
+    case is one where what the customer asked for could not be done) and no agent
+    turn says that something cannot be done. An alternative offered unprompted
+    does not make the item applicable (labels.md §5: pass and na together give na);
+    treating it as a sign of rejection disagreed with annotators (corpus, out of
+    fold: round 1 0.678 -> 0.693, round 2 unchanged at 0.705)."""
     agent = conv.agent_turns()
-    if any(_has(t, ["alternative"]) for t in agent):
-        return False
     if conv.resolution in params.get("unmet_resolutions", []):
         return False
     pattern = _compiled(params.get("impossible_patterns", []))
@@ -251,6 +251,20 @@ def resolution_is(conv: Conversation, params: dict, cfg: ChecklistConfig) -> boo
     return conv.resolution in params.get("resolutions", [])
 
 
+def resolved_and_nothing_remains(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
+    """"Resolved, and nothing remains for either side to do". A real remaining
+    action (a visit, a delivery, a form to send) shows as a turn stating next
+    steps; ``min_score`` asks for a confident one, because resolved cases often
+    end with a routine "you'll get a confirmation e-mail" that annotators judge
+    as nothing remaining. With resolution alone as the condition, 0.68 of the
+    corpus verdicts agreed with annotators (out of fold, round 1); with
+    ``min_score`` 0.7, 0.77 (round 2, other writers: 0.72 -> 0.76)."""
+    if conv.resolution not in params.get("resolutions", ["resolved"]):
+        return False
+    verdict, _, _ = _presence(conv.agent_turns(), item_behaviours(params), min_score=params.get("min_score"))
+    return verdict == "fail"
+
+
 def abrupt_end(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
     last = conv.turns[-1] if conv.turns else None
     return bool(last is not None and last.speaker == "customer" and last.frustrated)
@@ -273,6 +287,7 @@ NA_CONDITIONS: dict[str, Callable[[Conversation, dict, ChecklistConfig], bool]] 
     no_rejection,
     no_customer_question,
     resolution_is,
+    resolved_and_nothing_remains,
     abrupt_end,
     no_timestamps,
     resolved_without_frustration,

@@ -145,6 +145,33 @@ def test_alternatives_apply_when_the_request_was_left_unmet(rules, conv_factory)
     assert verdicts(rules, pending)["offer_alternatives"] == "na"
 
 
+def test_an_unprompted_alternative_does_not_make_alternatives_applicable(rules, conv_factory):
+    conv = conv_factory([("customer", "I want a refund", NEU),
+                         ("agent", "Refund issued. If you prefer, a voucher is also possible.", ["solution", "alternative"])],
+                        category="returns_refunds", resolution="resolved")
+    assert verdicts(rules, conv)["offer_alternatives"] == "na"
+
+
+def test_next_steps_apply_to_a_resolved_case_only_when_something_remains(rules, conv_factory, checklist_config):
+    turns = [("customer", "my router is dead", NEG),
+             ("agent", "A technician will visit tomorrow between 8 and 12; please be at home.", ["solution", "next_steps"]),
+             ("customer", "ok thanks", POS)]
+    visit = conv_factory(turns, category="technical", resolution="resolved")
+    assert verdicts(rules, visit)["define_next_steps"] == "pass"
+    done = conv_factory([turns[0], ("agent", "I've reset the line; it works now.", ["solution"]), turns[2]],
+                        category="technical", resolution="resolved")
+    assert verdicts(rules, done)["define_next_steps"] == "na"
+    # With model scores, a routine next-steps turn below the item's na min_score leaves nothing remaining.
+    item = next(i for i in checklist_config.items if i.id == "define_next_steps")
+    visit.turns[1].behaviour_scores = {"next_steps": item.na_params["min_score"] - 0.1}
+    assert rules.verdict(visit, item)["verdict"] == "na"
+    visit.turns[1].behaviour_scores = {"next_steps": item.na_params["min_score"]}
+    assert rules.verdict(visit, item)["verdict"] == "pass"
+    pending = conv_factory([turns[0], ("agent", "I've reset the line; it works now.", ["solution"]), turns[2]],
+                           category="technical", resolution="pending")
+    assert verdicts(rules, pending)["define_next_steps"] == "fail"
+
+
 def test_questions_without_question_marks():
     assert is_question("da li mogu platiti karticom")
     assert is_question("vai varat pārbaudīt")

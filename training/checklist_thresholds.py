@@ -6,7 +6,9 @@ different decision. This script scores every agent turn of the labelled corpus
 with out-of-fold behaviour probabilities (5-fold, grouped by conversation, as
 in training), then reports, per presence item, the verdict accuracy against the
 corpus verdicts (annotators' for judgement items, rules on gold labels for the
-rest) with the model's thresholds and with each candidate ``min_score``.
+rest) with the model's thresholds and with each candidate ``min_score``; and,
+for items whose na condition reads behaviour scores (``na_params.min_score``),
+the verdict accuracy per candidate of that value.
 
     python -m training.checklist_thresholds data/labelled
 """
@@ -56,6 +58,15 @@ def item_accuracies(convs, predicted, config) -> dict[str, dict]:
             ok = sum(rules.verdict(c, trial)["verdict"] == gold[c.conversation_id][item.id]["verdict"] for c in predicted)
             scores["model thresholds" if candidate is None else str(candidate)] = round(ok / len(predicted), 4)
         report[item.id] = scores
+    for item in config.items:
+        if "min_score" not in item.na_params:
+            continue
+        scores = {}
+        for candidate in CANDIDATES[1:] + (0.8, 0.9):
+            trial = item.model_copy(update={"na_params": {**item.na_params, "min_score": candidate}})
+            ok = sum(rules.verdict(c, trial)["verdict"] == gold[c.conversation_id][item.id]["verdict"] for c in predicted)
+            scores[str(candidate)] = round(ok / len(predicted), 4)
+        report[f"{item.id} (na_params)"] = scores
     return report
 
 

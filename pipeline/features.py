@@ -143,19 +143,27 @@ def turn_inputs(conv: Conversation, speaker: str) -> list[tuple[Turn, str]]:
 
 def conversation_input(conv: Conversation) -> str:
     """One string for the conversation-level models (category, resolution): the
-    customer's first turns say what it is about, the last turns how it ended."""
+    customer's first turns say what it is about, the last turns how it ended.
+
+    The agent's behaviours (from the behaviours stage, or gold labels at training
+    time) are written in as markers: a timeframe or next steps near the end tells
+    a pending case from a resolved one better than the words alone (resolution,
+    5-fold grouped CV with predicted behaviours in the test folds: 0.753 -> 0.779;
+    category unchanged)."""
     parts = []
     turns = [t for t in conv.turns if t.speaker in ("customer", "agent")]
     last_start = max(0, len(turns) - 4)
     for i, t in enumerate(turns):
         text, _ = _text_features(t.model_text or t.text)
         tag = "xxc" if t.speaker == "customer" else "xxa"
+        marks = " ".join(f"xxb{b}" for b in t.behaviours or ()) if t.speaker == "agent" else ""
         if i >= last_start:
             # Resolution is decided at the end: mark those words apart.
             tail = " ".join(f"end_{w}" for w in re.findall(r"\w+", text)[:60])
-            parts.append(f"{tag} {text} {tail}")
+            end_marks = " ".join(f"end_xxb{b}" for b in t.behaviours or ()) if t.speaker == "agent" else ""
+            parts.append(f"{tag} {text} {tail} {end_marks}".rstrip())
         else:
-            parts.append(f"{tag} {text}")
+            parts.append(f"{tag} {text} {marks}".rstrip())
     if conv.channel:
         parts.append(f"xxch{conv.channel}")
     return " ".join(parts)

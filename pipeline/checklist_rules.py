@@ -218,13 +218,19 @@ def few_customer_turns(conv: Conversation, params: dict, cfg: ChecklistConfig) -
 
 def no_rejection(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:
     """Approximation of "the customer never rejects a proposal and the agent never
-    says the request is impossible": the request was not left unmet (an unresolved
-    case is one where what the customer asked for could not be done) and no agent
-    turn says that something cannot be done. An alternative offered unprompted
-    does not make the item applicable (labels.md §5: pass and na together give na);
-    treating it as a sign of rejection disagreed with annotators (corpus, out of
-    fold: round 1 0.678 -> 0.693, round 2 unchanged at 0.705)."""
+    says the request is impossible": no agent turn offers an alternative (offering
+    one is how annotators recognise that the first proposal did not do), the
+    request was not left unmet (an unresolved case is one where what the customer
+    asked for could not be done) and no agent turn says that something cannot be
+    done. With model scores, an alternative counts from ``min_score``: a weak
+    detection is more often a false one than a sign of rejection (corpus, out of
+    fold: 0.689 agreement with annotators using the model's threshold, 0.717 with
+    0.7 on round 1; round 2, other writers: 0.712 -> 0.743)."""
     agent = conv.agent_turns()
+    if "behaviour" in params or "behaviours" in params:
+        offered, _, _ = _presence(agent, item_behaviours(params), min_score=params.get("min_score"))
+        if offered == "pass":
+            return False
     if conv.resolution in params.get("unmet_resolutions", []):
         return False
     pattern = _compiled(params.get("impossible_patterns", []))

@@ -145,11 +145,16 @@ def test_alternatives_apply_when_the_request_was_left_unmet(rules, conv_factory)
     assert verdicts(rules, pending)["offer_alternatives"] == "na"
 
 
-def test_an_unprompted_alternative_does_not_make_alternatives_applicable(rules, conv_factory):
+def test_an_offered_alternative_makes_alternatives_applicable_from_the_items_min_score(rules, conv_factory, checklist_config):
     conv = conv_factory([("customer", "I want a refund", NEU),
-                         ("agent", "Refund issued. If you prefer, a voucher is also possible.", ["solution", "alternative"])],
+                         ("agent", "If you prefer, we can offer a voucher instead.", ["alternative"])],
                         category="returns_refunds", resolution="resolved")
-    assert verdicts(rules, conv)["offer_alternatives"] == "na"
+    item = next(i for i in checklist_config.items if i.id == "offer_alternatives")
+    assert rules.verdict(conv, item)["verdict"] == "pass"  # gold labels: the label decides
+    conv.turns[1].behaviour_scores = {"alternative": item.na_params["min_score"] - 0.05}
+    assert rules.verdict(conv, item)["verdict"] == "na"
+    conv.turns[1].behaviour_scores = {"alternative": item.na_params["min_score"]}
+    assert rules.verdict(conv, item)["verdict"] == "pass"
 
 
 def test_next_steps_apply_to_a_resolved_case_only_when_something_remains(rules, conv_factory, checklist_config):

@@ -13,6 +13,7 @@ from typing import Callable
 
 from .config import ChecklistConfig, ChecklistItem
 from .records import Conversation, Turn
+from .text import fold_diacritics, transliterate_cyrillic
 
 Verdict = tuple[str, float, list[int]]
 
@@ -116,6 +117,14 @@ def questions_answered(conv: Conversation, item: ChecklistItem, cfg: ChecklistCo
             answering.extend(evidence[:1])
         else:
             unanswered.append(turns[pos].index)
+    if not unanswered:
+        # "You didn't answer my question": the customer is the better judge of
+        # whether a turn labelled as an answer answered (corpus, rules on gold
+        # labels vs annotators: round 1 0.765 -> 0.773, round 2 0.757 -> 0.772).
+        pattern = _compiled(item.params.get("unanswered_patterns", []))
+        customer = [t for t in turns if t.speaker == "customer"][1:]
+        unanswered = [t.index for t in customer
+                      if pattern and pattern.search(fold_diacritics(transliterate_cyrillic(t.model_text or t.text).lower()))]
     if unanswered:
         return "fail", min(confidences), unanswered
     return "pass", min(confidences, default=1.0), answering

@@ -232,3 +232,15 @@ def test_item_min_score_decides_presence_from_model_scores(rules, conv_factory, 
     gold = conv_factory([("customer", "why", NEG), ("agent", "Because of X.", ["explanation"])],
                         category="billing", resolution="pending")
     assert rules.verdict(gold, loose)["verdict"] == "pass"  # no scores: the labels decide
+
+
+@pytest.mark.parametrize("complaint", ["you still haven't answered my question about the refund",
+                                       "Нисте ми одговорили на питање о рефундацији.", "Jūs neatbildējāt uz manu jautājumu."])
+def test_a_customer_saying_a_question_went_unanswered_fails_answer_all_questions(rules, conv_factory, complaint):
+    turns = [("customer", "can I get a refund for the broken kettle?", NEU),
+             ("agent", "I've booked a collection for Thursday.", ["solution", "timeframe"])]
+    answered = conv_factory(turns + [("customer", "ok thanks", POS)], resolution="pending")
+    assert verdicts(rules, answered)["answer_all_questions"] == "pass"
+    complained = conv_factory(turns + [("customer", complaint, NEG)], resolution="pending")
+    verdict = rules.evaluate(complained)["answer_all_questions"]
+    assert verdict["verdict"] == "fail" and verdict["evidence"] == [2]

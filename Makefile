@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out/samples
 SHARED ?= ../shared
+LTEC_TRAIN ?= $(SHARED)/external/ltec/ltec-sentiment-annotated-train.json
 
 .PHONY: help venv run test train evaluate corpus-check corpus-stats bench clean
 
@@ -31,7 +32,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 train: $(STAMP)
-	$(BIN)/convaudit train --data data/labelled --out models/default $(TRAIN_ARGS)
+	$(BIN)/convaudit train --data data/labelled --out models/default \
+		$(if $(wildcard $(LTEC_TRAIN)),--ltec-train $(LTEC_TRAIN)) $(TRAIN_ARGS)
 
 evaluate: $(STAMP)
 	@mkdir -p reports

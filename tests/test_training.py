@@ -106,3 +106,50 @@ def test_checklist_thresholds_report_is_exact_when_scores_equal_gold_labels(tiny
     for item_id, scores in report.items():
         if item_id in computed:
             assert set(scores.values()) == {1.0}, item_id
+
+
+def test_ltec_tweets_train_sentiment_at_a_low_weight_and_keep_one_feature_extractor(tiny_labelled_path, tmp_path):
+    import numpy as np
+
+    from pipeline.models.linear import _features_fingerprint
+    from training.train import EXTRA_SENTIMENT_WEIGHT
+
+    # Tweets in the LTEC file format, written for this test: "zupa" appears only here.
+    tweets = [{"sentiment": "neg", "tweet_text": "Šodien zupa bija auksta, vairs nepasūtīšu."},
+              {"sentiment": "pos", "tweet_text": "Lieliska zupa, paldies pavāriem!"},
+              {"sentiment": "neu", "tweet_text": "Pusdienās ēdu zupa un kartupeļus."}]
+    ltec = tmp_path / "ltec-train.json"
+    ltec.write_text(json.dumps(tweets, ensure_ascii=False), encoding="utf-8")
+    tasks = ("sentiment", "frustration")
+    plain = train_all([str(tiny_labelled_path)], tmp_path / "plain", folds=2, tasks=tasks)
+    with_tweets = train_all([str(tiny_labelled_path)], tmp_path / "tweets", folds=2, tasks=tasks, ltec_train=ltec)
+    assert with_tweets["data_hash"] != plain["data_hash"]
+    sentiment, card = load_model(tmp_path / "tweets" / "sentiment")
+    plain_sentiment, plain_card = load_model(tmp_path / "plain" / "sentiment")
+    frustration, fcard = load_model(tmp_path / "tweets" / "frustration")
+    assert card["training_data"]["extra"] == {"path": "ltec-train.json", "examples": 3, "weight": EXTRA_SENTIMENT_WEIGHT}
+    assert card["examples"] == plain_card["examples"]  # tweets are never scored
+    assert "extra" not in fcard["training_data"]
+    # The vocabulary is the corpus' own, shared with frustration; the regression did learn from the tweets.
+    assert "zupa" not in dict(sentiment.features_.transformer_list)["word"].vocabulary_
+    assert _features_fingerprint(sentiment.features_) == _features_fingerprint(frustration.features_)
+    assert not np.allclose(sentiment.predict_proba(["labdien"]), plain_sentiment.predict_proba(["labdien"]))
+    with pytest.raises(ConvauditError, match="does not exist"):
+        train_all([str(tiny_labelled_path)], tmp_path / "x", folds=2, tasks=("sentiment",), ltec_train=tmp_path / "none.json")
+
+
+def test_zero_weight_examples_do_not_change_the_regression():
+    import numpy as np
+
+    from pipeline.models import LinearTextModel
+
+    texts = ["great service thanks", "awful, nobody helps", "ok fine", "terrible wait", "lovely people", "meh"] * 3
+    ys = [["frustration"] if "awful" in t or "terrible" in t else [] for t in texts]
+    base = LinearTextModel(calibration=None, min_df=1, random_state=0).fit(texts, ys)
+    extra = texts + ["awful awful awful"] * 4
+    weighted = LinearTextModel(calibration=None, min_df=1, random_state=0).fit(
+        extra, ys + [[]] * 4, sample_weight=[1.0] * len(texts) + [0.0] * 4)
+    # Same vocabulary needs the same texts; compare on words both know.
+    probe = ["great thanks", "awful, nobody helps"]
+    # Ignoring the weights moves these by 0.02-0.03.
+    assert np.allclose(base.predict_proba(probe), weighted.predict_proba(probe), atol=0.005)

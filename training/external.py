@@ -3,7 +3,8 @@
 Each loader maps the dataset's own labels to ours as the dataset README says and
 returns conversations ready for the pipeline plus the gold labels to compare.
 Nothing here is ever used for training, except the LTEC *train* file, which its
-licence and the project allow (not used by default).
+licence and the project allow (``convaudit train --ltec-train FILE``; ``make
+train`` passes it when ``../shared`` has it).
 """
 
 from __future__ import annotations
@@ -91,17 +92,23 @@ def senticomments(root: Path) -> dict[str, Any]:
     return {"name": "SentiComments.SR", "language": "sr", "conversations": convs, "customer": gold}
 
 
-def ltec(root: Path, split: str = "test") -> dict[str, Any]:
-    """Latvian Twitter Eater Corpus sentiment (test split for evaluation)."""
-    data = json.loads((root / "ltec" / f"ltec-sentiment-annotated-{split}.json").read_text(encoding="utf-8"))
+def ltec_file(path: Path, prefix: str = "ltec") -> dict[str, Any]:
+    """One LTEC sentiment file: each tweet a one-turn conversation of the customer."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
     mapping = {"pos": "positive", "neg": "negative", "neu": "neutral"}
     convs, gold = [], []
     for n, r in enumerate(data):
         if r.get("sentiment") not in mapping:
             continue
-        convs.append(_conv(f"ltec-{n}", [("customer", r["tweet_text"])], "lv"))
+        convs.append(_conv(f"{prefix}-{n}", [("customer", r["tweet_text"])], "lv"))
         gold.append([{"sentiment": mapping[r["sentiment"]], "frustration": None}])
-    return {"name": f"LTEC sentiment ({split})", "language": "lv", "conversations": convs, "customer": gold}
+    return {"language": "lv", "conversations": convs, "customer": gold}
+
+
+def ltec(root: Path, split: str = "test") -> dict[str, Any]:
+    """Latvian Twitter Eater Corpus sentiment (test split for evaluation)."""
+    data = ltec_file(root / "ltec" / f"ltec-sentiment-annotated-{split}.json")
+    return {"name": f"LTEC sentiment ({split})", **data}
 
 
 LOADERS = {"multiwoz": multiwoz, "maia": maia, "rsics": rsics, "senticomments_sr": senticomments, "ltec": ltec}

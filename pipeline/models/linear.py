@@ -220,9 +220,15 @@ class LinearTextModel:
             return CalibratedClassifierCV(lr, method=self.calibration, cv=self.calibration_cv, ensemble=False)
         return lr
 
-    def fit(self, texts: list[str], y, labels: list[str] | None = None) -> "LinearTextModel":
-        """``y``: a label per text (multiclass) or a collection of labels per text (multilabel)."""
+    def fit(self, texts: list[str], y, labels: list[str] | None = None, sample_weight=None,
+            vocabulary_mask=None) -> "LinearTextModel":
+        """``y``: a label per text (multiclass) or a collection of labels per text (multilabel).
+        ``sample_weight``: per-text weights for the regressions.
+        ``vocabulary_mask``: which texts the vocabulary and idf are learned from
+        (default: all); the others still train the regressions with the words
+        that vocabulary has."""
         texts = list(texts)
+        fit_params = {} if sample_weight is None else {"sample_weight": np.asarray(sample_weight, dtype=float)}
         self.__dict__.pop("_stack", None)  # weights stacked for an earlier fit
         self.__dict__.pop("nb_estimators_", None)
         self.__dict__.pop("_features_key", None)
@@ -234,8 +240,14 @@ class LinearTextModel:
         else:
             self.labels_ = list(labels) if labels else sorted({l for row in y for l in row})
             Y = np.array([[1 if l in set(row) else 0 for l in self.labels_] for row in y], dtype=np.int8)
-        self.features_ = self._features(len(texts))
-        X = self.features_.fit_transform(texts)
+        if vocabulary_mask is None:
+            self.features_ = self._features(len(texts))
+            X = self.features_.fit_transform(texts)
+        else:
+            vocab_texts = [t for t, keep in zip(texts, vocabulary_mask) if keep]
+            self.features_ = self._features(len(vocab_texts))
+            self.features_.fit(vocab_texts)
+            X = self.features_.transform(texts)
         self.estimators_ = []
         if self.kind == "multiclass":
             present = sorted(set(yi.tolist()))
@@ -245,7 +257,7 @@ class LinearTextModel:
             else:
                 # Re-index to the classes present so the estimator sees 0..k-1.
                 remap = {c: i for i, c in enumerate(present)}
-                self.estimators_.append(self._estimator(np.array([remap[v] for v in yi])).fit(X, np.array([remap[v] for v in yi])))
+                self.estimators_.append(self._estimator(np.array([remap[v] for v in yi])).fit(X, np.array([remap[v] for v in yi]), **fit_params))
         else:
             self.prior_ = Y.mean(axis=0).astype(float) if len(Y) else np.zeros(len(self.labels_))
             for j in range(len(self.labels_)):
@@ -253,13 +265,13 @@ class LinearTextModel:
                 if col.min() == col.max():
                     self.estimators_.append(None)  # constant label: predict its prior
                 else:
-                    self.estimators_.append(self._estimator(col).fit(X, col))
+                    self.estimators_.append(self._estimator(col).fit(X, col, **fit_params))
             if self.nb_C:
-                self.nb_estimators_ = self._fit_nb(X, Y)
+                self.nb_estimators_ = self._fit_nb(X, Y, fit_params)
         self.thresholds_ = {l: 0.5 for l in self.labels_} if self.kind == "multilabel" else {}
         return self
 
-    def _fit_nb(self, X, Y: np.ndarray) -> list:
+    def _fit_nb(self, X, Y: np.ndarray, fit_params: dict) -> list:
         """Per label, a logistic regression on NB-scaled features whose weights are
         then multiplied by the scaling, so it scores unscaled features."""
         present = X.copy()
@@ -274,7 +286,7 @@ class LinearTextModel:
             pos = np.asarray(present[col == 1].sum(axis=0)).ravel() + 1.0
             neg = np.asarray(present[col == 0].sum(axis=0)).ravel() + 1.0
             ratio = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
-            est = self._estimator(col, C=self.nb_C).fit(X @ sp.diags(ratio), col)
+            est = self._estimator(col, C=self.nb_C).fit(X @ sp.diags(ratio), col, **fit_params)
             lr = est.calibrated_classifiers_[0].estimator if isinstance(est, CalibratedClassifierCV) else est
             lr.coef_ = lr.coef_ * ratio
             estimators.append(est)

@@ -153,3 +153,34 @@ def test_zero_weight_examples_do_not_change_the_regression():
     probe = ["great thanks", "awful, nobody helps"]
     # Ignoring the weights moves these by 0.02-0.03.
     assert np.allclose(base.predict_proba(probe), weighted.predict_proba(probe), atol=0.005)
+
+
+def test_fit_temperature_by_hand():
+    import numpy as np
+
+    from training.train import fit_temperature
+
+    proba = np.array([[0.6, 0.4]] * 10)
+    # Right 6 times in 10 at confidence 0.6: already calibrated, T stays 1.
+    assert fit_temperature(proba, [0] * 6 + [1] * 4) == 1.0
+    # Right 9 times in 10: the NLL-optimal sharpening solves 0.6^a / (0.6^a + 0.4^a) = 0.9,
+    # a = ln 9 / ln 1.5 = 5.42, T = 1 / a = 0.18, below the grid: its lowest value.
+    assert fit_temperature(proba, [0] * 9 + [1]) == 0.3
+    # Right 5 times in 10: flatten as far as the grid goes.
+    assert fit_temperature(proba, [0] * 5 + [1] * 5) == 2.0
+
+
+def test_temperature_sharpens_multiclass_probabilities_without_changing_the_argmax():
+    import numpy as np
+
+    from pipeline.models import LinearTextModel
+
+    texts = ["great thanks", "awful service", "ok", "lovely", "terrible", "fine then"] * 3
+    ys = ["positive", "negative", "neutral", "positive", "negative", "neutral"] * 3
+    model = LinearTextModel(kind="multiclass", calibration=None, min_df=1, random_state=0).fit(texts, ys)
+    plain = model.predict_proba(texts)
+    model.temperature_ = 0.5
+    sharp = model.predict_proba(texts)
+    expected = plain ** 2 / (plain ** 2).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(sharp, expected)
+    assert (sharp.argmax(axis=1) == plain.argmax(axis=1)).all() and (sharp.max(axis=1) > plain.max(axis=1)).all()

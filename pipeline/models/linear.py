@@ -305,6 +305,12 @@ class LinearTextModel:
                 out[:, self.present_[0]] = 1.0
             else:
                 out[:, self.present_] = est.predict_proba(X)
+            temperature = self.__dict__.get("temperature_", 1.0)
+            if temperature != 1.0:
+                # Temperature scaling (set at training time from out-of-fold
+                # probabilities): argmax unchanged, confidences sharpened or softened.
+                out = out ** (1.0 / temperature)
+                out /= out.sum(axis=1, keepdims=True)
             return out
         weights, bias, slope, offset, constant = self._stacked()
         # One sparse product for all labels (and both members) instead of one per label.

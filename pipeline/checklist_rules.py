@@ -12,8 +12,9 @@ import re
 from typing import Callable
 
 from .config import ChecklistConfig, ChecklistItem
+from .features import folded_text
 from .records import Conversation, Turn
-from .text import fold_diacritics, transliterate_cyrillic
+from .text import transliterate_cyrillic
 
 Verdict = tuple[str, float, list[int]]
 
@@ -72,13 +73,18 @@ def _presence(turns: list[Turn], behaviours: list[str], fail_evidence: list[int]
     return "fail", 1.0 - best, fail_evidence if fail_evidence is not None else []
 
 
+def _item_presence(turns: list[Turn], params: dict) -> Verdict:
+    """``_presence`` of the behaviours ``params`` name, at their ``min_score`` if set."""
+    return _presence(turns, item_behaviours(params), min_score=params.get("min_score"))
+
+
 # ---------------------------------------------------------------- pass rules
 def any_behaviour(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
-    return _presence(conv.agent_turns(), item_behaviours(item.params), min_score=item.params.get("min_score"))
+    return _item_presence(conv.agent_turns(), item.params)
 
 
 def no_behaviour(conv: Conversation, item: ChecklistItem, cfg: ChecklistConfig) -> Verdict:
-    verdict, conf, evidence = _presence(conv.agent_turns(), item_behaviours(item.params), min_score=item.params.get("min_score"))
+    verdict, conf, evidence = _item_presence(conv.agent_turns(), item.params)
     return ("fail" if verdict == "pass" else "pass"), conf, evidence
 
 
@@ -123,8 +129,10 @@ def questions_answered(conv: Conversation, item: ChecklistItem, cfg: ChecklistCo
         # labels vs annotators: round 1 0.765 -> 0.773, round 2 0.757 -> 0.772).
         pattern = _compiled(item.params.get("unanswered_patterns", []))
         customer = [t for t in turns if t.speaker == "customer"][1:]
+        # model_text is already transliterated by the clean stage; the folded text
+        # then comes from the cache the model stages filled.
         unanswered = [t.index for t in customer
-                      if pattern and pattern.search(fold_diacritics(transliterate_cyrillic(t.model_text or t.text).lower()))]
+                      if pattern and pattern.search(folded_text(transliterate_cyrillic(t.model_text or t.text)))]
     if unanswered:
         return "fail", min(confidences), unanswered
     return "pass", min(confidences, default=1.0), answering
@@ -237,8 +245,7 @@ def no_rejection(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool
     0.7 on round 1; round 2, other writers: 0.712 -> 0.743)."""
     agent = conv.agent_turns()
     if "behaviour" in params or "behaviours" in params:
-        offered, _, _ = _presence(agent, item_behaviours(params), min_score=params.get("min_score"))
-        if offered == "pass":
+        if _item_presence(agent, params)[0] == "pass":
             return False
     if conv.resolution in params.get("unmet_resolutions", []):
         return False
@@ -276,8 +283,7 @@ def resolved_and_nothing_remains(conv: Conversation, params: dict, cfg: Checklis
     ``min_score`` 0.7, 0.77 (round 2, other writers: 0.72 -> 0.76)."""
     if conv.resolution not in params.get("resolutions", ["resolved"]):
         return False
-    verdict, _, _ = _presence(conv.agent_turns(), item_behaviours(params), min_score=params.get("min_score"))
-    return verdict == "fail"
+    return _item_presence(conv.agent_turns(), params)[0] == "fail"
 
 
 def abrupt_end(conv: Conversation, params: dict, cfg: ChecklistConfig) -> bool:

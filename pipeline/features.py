@@ -65,6 +65,11 @@ def _text_features(raw: str) -> tuple[str, tuple[str, ...]]:
     return folded, tuple(_cue_markers(raw, folded))
 
 
+def folded_text(raw: str) -> str:
+    """Lower-case text with diacritics folded, from the same cache the models' inputs use."""
+    return _text_features(raw)[0]
+
+
 def name_stems(name: str | None) -> list[str]:
     """Stems of the customer's first and last names, so inflected and vocative
     forms (Ivana, Ivano, Ivani; Jānis, Jāni) still match."""
@@ -154,15 +159,16 @@ def conversation_input(conv: Conversation) -> str:
     turns = [t for t in conv.turns if t.speaker in ("customer", "agent")]
     last_start = max(0, len(turns) - 4)
     for i, t in enumerate(turns):
-        text, _ = _text_features(t.model_text or t.text)
+        text = folded_text(t.model_text or t.text)
         tag = "xxc" if t.speaker == "customer" else "xxa"
-        marks = " ".join(f"xxb{b}" for b in t.behaviours or ()) if t.speaker == "agent" else ""
+        behaviours = (t.behaviours or ()) if t.speaker == "agent" else ()
         if i >= last_start:
             # Resolution is decided at the end: mark those words apart.
             tail = " ".join(f"end_{w}" for w in re.findall(r"\w+", text)[:60])
-            end_marks = " ".join(f"end_xxb{b}" for b in t.behaviours or ()) if t.speaker == "agent" else ""
-            parts.append(f"{tag} {text} {tail} {end_marks}".rstrip())
+            marks = " ".join(f"end_xxb{b}" for b in behaviours)
+            parts.append(f"{tag} {text} {tail} {marks}".rstrip())
         else:
+            marks = " ".join(f"xxb{b}" for b in behaviours)
             parts.append(f"{tag} {text} {marks}".rstrip())
     if conv.channel:
         parts.append(f"xxch{conv.channel}")

@@ -48,25 +48,19 @@ def with_predicted_behaviours(convs, proba: np.ndarray, thresholds: dict[str, fl
 def item_accuracies(convs, predicted, config) -> dict[str, dict]:
     rules = ChecklistRules(config)
     gold = {c.conversation_id: rules.evaluate(c, keep=c.extra.get("checklist")) for c in convs}
+
+    def agreement(item, field: str, candidate) -> float:
+        trial = item.model_copy(update={field: {**getattr(item, field), "min_score": candidate}})
+        ok = sum(rules.verdict(c, trial)["verdict"] == gold[c.conversation_id][item.id]["verdict"] for c in predicted)
+        return round(ok / len(predicted), 4)
+
     report = {}
     for item in config.items:
-        if item.rule not in PRESENCE_RULES:
-            continue
-        scores = {}
-        for candidate in CANDIDATES:
-            trial = item.model_copy(update={"params": {**item.params, "min_score": candidate}})
-            ok = sum(rules.verdict(c, trial)["verdict"] == gold[c.conversation_id][item.id]["verdict"] for c in predicted)
-            scores["model thresholds" if candidate is None else str(candidate)] = round(ok / len(predicted), 4)
-        report[item.id] = scores
+        if item.rule in PRESENCE_RULES:
+            report[item.id] = {"model thresholds" if c is None else str(c): agreement(item, "params", c) for c in CANDIDATES}
     for item in config.items:
-        if "min_score" not in item.na_params:
-            continue
-        scores = {}
-        for candidate in CANDIDATES[1:] + (0.8, 0.9):
-            trial = item.model_copy(update={"na_params": {**item.na_params, "min_score": candidate}})
-            ok = sum(rules.verdict(c, trial)["verdict"] == gold[c.conversation_id][item.id]["verdict"] for c in predicted)
-            scores[str(candidate)] = round(ok / len(predicted), 4)
-        report[f"{item.id} (na_params)"] = scores
+        if "min_score" in item.na_params:
+            report[f"{item.id} (na_params)"] = {str(c): agreement(item, "na_params", c) for c in CANDIDATES[1:] + (0.8, 0.9)}
     return report
 
 

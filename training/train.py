@@ -233,7 +233,6 @@ def train_task(task: str, convs: list[Conversation], folds: int = 5, random_stat
         "params": model.get_params(),
         "labels": labels,
         "examples": len(texts),
-        "extra_examples": {"count": len(more[0]), "weight": more[2][0]} if more[0] else None,
         "conversations": len(set(groups)),
         "languages": {l: langs.count(l) for l in sorted(set(langs))},
         "cv_folds": min(folds, len(set(groups))) if cv_done else 0,

@@ -19,6 +19,9 @@ _EMOJI_RE = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _NEG_EMOJI = set("🙄😡😠🤬😤😒😞😩😫👎💩😑😣😖")
 _POS_EMOJI = set("🙂😊😀😃😄😁👍🙏❤😍🥰👌✅🎉😉")
 # Time expressions, matched on folded lower-case text (Cyrillic already transliterated).
+_WORD_RE = re.compile(r"[a-z]+")
+# Words of the customer's reply that an agent turn's input carries.
+_REPLY_WORDS = 12
 _TIME_NUMBER_RE = re.compile(
     r"\d+\s*(?:-|–|do|to|lidz)?\s*\d*\s*(?:min|h\b|sat|hour|hr|day|dan|minut|week|tjed|nedelj|nedel|stund|dien|month|mjesec|mesec|menes)"
     r"|\b\d{1,2}[:.]\d{2}\b"
@@ -110,6 +113,7 @@ def turn_inputs(conv: Conversation, speaker: str) -> list[tuple[Turn, str]]:
     n = len(role_turns)
     out = []
     prev_customer: Turn | None = None
+    next_customer = _next_customer_turns(conv) if speaker == "agent" else {}
     k = 0
     for t in conv.turns:
         if t.speaker == "customer" and speaker != "customer":
@@ -141,9 +145,50 @@ def turn_inputs(conv: Conversation, speaker: str) -> list[tuple[Turn, str]]:
             marks.append("xxhasname")
         if conv.channel:
             marks.append(f"xxch{conv.channel}")
-        out.append((t, " ".join(marks) + " | " + base))
+        text = " ".join(marks) + " | " + base
+        if speaker == "agent":
+            text += _reply_context(next_customer.get(t.index))
+        out.append((t, text))
         k += 1
     return out
+
+
+def _next_customer_turns(conv: Conversation) -> dict[int, Turn]:
+    """The customer turn that follows each agent turn (several agent turns in a
+    row share it)."""
+    out: dict[int, Turn] = {}
+    waiting: list[int] = []
+    for t in conv.turns:
+        if t.speaker == "agent":
+            waiting.append(t.index)
+        elif t.speaker == "customer":
+            out.update((i, t) for i in waiting)
+            waiting = []
+    return out
+
+
+def _reply_context(reply: Turn | None) -> str:
+    """How the customer answered an agent turn, written after the turn's words.
+
+    The reply shows what the turn did: a customer who asks what a term means was
+    given jargon, one who sends a number was asked a question, one who thanks got
+    a solution. Marker tokens say the reply's mood (from the sentiment stage, or
+    gold labels in training), whether it holds digits or a question, and its first
+    words come prefixed with ``n``. Behaviours, 3-fold grouped CV on the first
+    1,800 corpus conversations: micro-F1 0.817 -> 0.824, macro 0.799 -> 0.815
+    (jargon 0.60 -> 0.74, blame 0.71 -> 0.74, negative_tone 0.52 -> 0.60,
+    active_listening 0.85 -> 0.87); 6, 12 and 30 reply words gave 0.824, 0.824 and
+    0.821. Trained on round 1, tested on round 2's other writers: 0.805 -> 0.813."""
+    if reply is None:
+        return " xxnonext"
+    raw = reply.model_text or reply.text
+    marks = [f"xxnext{reply.sentiment}"] if reply.sentiment else []
+    if any(c.isdigit() for c in raw):
+        marks.append("xxnextdigit")
+    if "?" in raw:
+        marks.append("xxnextq")
+    words = _WORD_RE.findall(_text_features(raw)[0])[:_REPLY_WORDS]
+    return " " + " ".join(marks + ["n" + w for w in words])
 
 
 def conversation_input(conv: Conversation) -> str:

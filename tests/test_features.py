@@ -27,6 +27,29 @@ def test_agent_turn_inputs_carry_position_name_and_the_customers_mood(conv_facto
     assert "xxqexcl" in customer[0][1] and "xxcapswords" not in customer[0][1]
 
 
+def test_agent_turn_inputs_end_with_how_the_customer_replied(conv_factory):
+    conv = conv_factory(
+        [
+            ("customer", "internet ne radi", ("negative", False)),
+            ("agent", "Vaš ONT nema PPPoE sesiju.", ["jargon"]),
+            ("agent", "Resetirajte ga.", ["solution"]),
+            ("customer", "Što je to ONT? Ugovor 4471.", ("neutral", False)),
+            ("agent", "Modem od operatera. Još nešto?", ["explanation", "anything_else"]),
+        ],
+        channel="chat",
+    )
+    jargon, reset, closing = (text for _, text in turn_inputs(conv, "agent"))
+    # Both turns before the customer's reply carry it: its mood, digits, question
+    # and first words, prefixed so they never mix with the agent's own words.
+    for text in (jargon, reset):
+        words, reply = text.split(" | ")[1].split(" xxnext", 1)
+        assert reply.split() == ["neutral", "xxnextdigit", "xxnextq", "nsto", "nje", "nto", "nont", "nugovor"]
+        assert "nont" not in words
+    assert closing.endswith(" xxnonext")
+    # Customer turns never carry the next turn.
+    assert "xxnext" not in " ".join(text for _, text in turn_inputs(conv, "customer"))
+
+
 def test_name_stems_match_inflected_forms():
     stems = name_stems("Jānis Bērziņš")
     for form in ("labdien, jani!", "paldies, janim", "berzina kungs"):

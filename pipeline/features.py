@@ -1,9 +1,9 @@
 """Model inputs: a turn's normalised text plus context markers.
 
 The models only see strings, so conversation context (turn position, the
-customer's previous mood, the customer's name, time expressions, shouting) is
-written into the string as marker tokens. A linear model and a transformer can
-therefore be swapped without changing any stage.
+customer's previous mood and reply, the customer's name, time expressions,
+shouting) is written into the string as marker tokens. A linear model and a
+transformer can therefore be swapped without changing any stage.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ NAME_MARK = " xxname "
 _EMOJI_RE = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _NEG_EMOJI = set("🙄😡😠🤬😤😒😞😩😫👎💩😑😣😖")
 _POS_EMOJI = set("🙂😊😀😃😄😁👍🙏❤😍🥰👌✅🎉😉")
-# Time expressions, matched on folded lower-case text (Cyrillic already transliterated).
 _WORD_RE = re.compile(r"[a-z]+")
 # Words of the customer's reply that an agent turn's input carries.
 _REPLY_WORDS = 12
+# Time expressions, matched on folded lower-case text (Cyrillic already transliterated).
 _TIME_NUMBER_RE = re.compile(
     r"\d+\s*(?:-|–|do|to|lidz)?\s*\d*\s*(?:min|h\b|sat|hour|hr|day|dan|minut|week|tjed|nedelj|nedel|stund|dien|month|mjesec|mesec|menes)"
     r"|\b\d{1,2}[:.]\d{2}\b"
@@ -54,7 +54,7 @@ def _cue_markers(text: str, folded: str) -> list[str]:
             marks.append("xxemojineg")
         elif c in _POS_EMOJI:
             marks.append("xxemojipos")
-    if _TIME_NUMBER_RE.search(folded) or not _TIME_WORDS.isdisjoint(re.findall(r"[a-z]+", folded)):
+    if _TIME_NUMBER_RE.search(folded) or not _TIME_WORDS.isdisjoint(_WORD_RE.findall(folded)):
         marks.append("xxtime")
     if "..." in text or "…" in text:
         marks.append("xxellipsis")

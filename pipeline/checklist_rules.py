@@ -129,10 +129,10 @@ def questions_answered(conv: Conversation, item: ChecklistItem, cfg: ChecklistCo
         # labels vs annotators: round 1 0.765 -> 0.773, round 2 0.757 -> 0.772).
         pattern = _compiled(item.params.get("unanswered_patterns", []))
         customer = [t for t in turns if t.speaker == "customer"][1:]
-        # model_text is already transliterated by the clean stage; the folded text
-        # then comes from the cache the model stages filled.
+        # The clean stage's model_text is already transliterated, and its folded
+        # form is in the cache the model stages filled.
         unanswered = [t.index for t in customer
-                      if pattern and pattern.search(folded_text(transliterate_cyrillic(t.model_text or t.text)))]
+                      if pattern and pattern.search(folded_text(t.model_text or transliterate_cyrillic(t.text)))]
     if unanswered:
         return "fail", min(confidences), unanswered
     return "pass", min(confidences, default=1.0), answering

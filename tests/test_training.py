@@ -130,6 +130,9 @@ def test_ltec_tweets_train_sentiment_at_a_low_weight_and_keep_one_feature_extrac
     assert card["training_data"]["extra"] == {"path": "ltec-train.json", "examples": 3, "weight": EXTRA_SENTIMENT_WEIGHT}
     assert card["examples"] == plain_card["examples"]  # tweets are never scored
     assert "extra" not in fcard["training_data"]
+    # Each card's hash covers what its model read: only sentiment read the tweets.
+    assert card["training_data"]["sha256_16"] == with_tweets["data_hash"] != plain["data_hash"]
+    assert fcard["training_data"]["sha256_16"] == plain["data_hash"]
     # The vocabulary is the corpus' own, shared with frustration; the regression did learn from the tweets.
     assert "zupa" not in dict(sentiment.features_.transformer_list)["word"].vocabulary_
     assert _features_fingerprint(sentiment.features_) == _features_fingerprint(frustration.features_)

@@ -278,9 +278,11 @@ def train_all(
         for conv, gold in zip(loaded["conversations"], loaded["customer"]):
             conv.turns[0].sentiment = gold[0]["sentiment"]
             extra.append(conv)
-    digest = data_hash(data)
+    # The run's hash covers everything it read; a card's covers what its model
+    # read, so only sentiment's includes the LTEC file.
+    corpus_digest = digest = data_hash(data)
     if ltec_train is not None:
-        digest = hashlib.sha256(digest.encode() + Path(ltec_train).read_bytes()).hexdigest()[:16]
+        digest = hashlib.sha256(corpus_digest.encode() + Path(ltec_train).read_bytes()).hexdigest()[:16]
     out = Path(out)
     trained: dict[str, tuple] = {}
     for task in tasks:
@@ -308,9 +310,10 @@ def train_all(
     for task, (model, card) in trained.items():
         old = comparisons[task]["old_version"]
         card["version"] = version or _next_version(old)
-        card["training_data"] = {"paths": [str(p) for p in data], "sha256_16": digest,
+        reads_extra = bool(extra) and task == "sentiment"
+        card["training_data"] = {"paths": [str(p) for p in data], "sha256_16": digest if reads_extra else corpus_digest,
                                  "conversations": len(convs), "rejected": len(rejects)}
-        if extra and task == "sentiment":
+        if reads_extra:
             card["training_data"]["extra"] = {"path": Path(ltec_train).name, "examples": len(extra),
                                               "weight": EXTRA_SENTIMENT_WEIGHT}
         card["previous"] = {"version": old, "headline": comparisons[task]["old"]} if old else None

@@ -3,7 +3,9 @@
 The models only see strings, so conversation context (turn position, the
 customer's previous mood and reply, the customer's name, time expressions,
 shouting) is written into the string as marker tokens. A linear model and a
-transformer can therefore be swapped without changing any stage.
+transformer can therefore be swapped without changing any stage. The words are
+spaCy's tokens of the folded text, and time expressions and the customer's name
+are found by spaCy's ``Matcher`` (``spacy_text``).
 """
 
 from __future__ import annotations
@@ -12,31 +14,19 @@ import re
 from functools import lru_cache
 
 from .records import Conversation, Turn
+from .spacy_text import NameMatcher, spacy_text
 from .text import fold_diacritics
 
-NAME_MARK = " xxname "
+NAME_MARK = "xxname"
 _EMOJI_RE = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _NEG_EMOJI = set("🙄😡😠🤬😤😒😞😩😫👎💩😑😣😖")
 _POS_EMOJI = set("🙂😊😀😃😄😁👍🙏❤😍🥰👌✅🎉😉")
-_WORD_RE = re.compile(r"[a-z]+")
 # Words of the customer's reply that an agent turn's input carries.
 _REPLY_WORDS = 12
 _NO_REPLY = " xxnonext"
-# Time expressions, matched on folded lower-case text (Cyrillic already transliterated).
-_TIME_NUMBER_RE = re.compile(
-    r"\d+\s*(?:-|–|do|to|lidz)?\s*\d*\s*(?:min|h\b|sat|hour|hr|day|dan|minut|week|tjed|nedelj|nedel|stund|dien|month|mjesec|mesec|menes)"
-    r"|\b\d{1,2}[:.]\d{2}\b"
-)
-_TIME_WORDS = frozenset(
-    "today tomorrow tonight monday tuesday wednesday thursday friday saturday sunday weekend "
-    "danas sutra prekosutra ponedjeljak ponedeljak ponedjeljka ponedeljka utorak utorka srijeda srijedu srijede "
-    "sreda sredu srede cetvrtak cetvrtka petak petka subota subotu subote nedjelja nedjelju nedjelje nedelja nedelju "
-    "vikend sodien rit parit pirmdien otrdien tresdien ceturtdien piektdien sestdien svetdien pirmdienai otrdienai "
-    "tresdienai ceturtdienai piektdienai nedelas".split()
-)
 
 
-def _cue_markers(text: str, folded: str) -> list[str]:
+def _cue_markers(text: str) -> list[str]:
     marks = []
     letters = sum(map(str.isalpha, text))
     if letters >= 8 and sum(map(str.isupper, text)) / letters > 0.6:
@@ -55,23 +45,31 @@ def _cue_markers(text: str, folded: str) -> list[str]:
             marks.append("xxemojineg")
         elif c in _POS_EMOJI:
             marks.append("xxemojipos")
-    if _TIME_NUMBER_RE.search(folded) or not _TIME_WORDS.isdisjoint(_WORD_RE.findall(folded)):
-        marks.append("xxtime")
     if "..." in text or "…" in text:
         marks.append("xxellipsis")
     return marks
 
 
 @lru_cache(maxsize=50_000)
-def _text_features(raw: str) -> tuple[str, tuple[str, ...]]:
-    """Folded text and cue markers of one turn; several stages ask for the same turn."""
-    folded = fold_diacritics(raw.lower())
-    return folded, tuple(_cue_markers(raw, folded))
-
-
 def folded_text(raw: str) -> str:
-    """Lower-case text with diacritics folded, from the same cache the models' inputs use."""
-    return _text_features(raw)[0]
+    """Lower-case text with diacritics folded; several stages ask for the same turn."""
+    return fold_diacritics(raw.lower())
+
+
+@lru_cache(maxsize=50_000)
+def _text_features(raw: str, language: str | None) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """Folded text, its spaCy tokens and the cue markers of one turn."""
+    folded = folded_text(raw)
+    text = spacy_text(language)
+    tokens = text.tokens(folded)
+    marks = _cue_markers(raw)
+    if text.has_time(tokens):
+        marks.append("xxtime")
+    return folded, tuple(tokens), tuple(marks)
+
+
+def _words(tokens) -> list[str]:
+    return [t for t in tokens if t.isalnum()]
 
 
 def name_stems(name: str | None) -> list[str]:
@@ -87,21 +85,6 @@ def name_stems(name: str | None) -> list[str]:
     return stems
 
 
-def mark_name(folded_text: str, stems: list[str]) -> tuple[str, bool]:
-    if not stems:
-        return folded_text, False
-    found = False
-
-    def repl(m: re.Match) -> str:
-        nonlocal found
-        found = True
-        return NAME_MARK
-
-    for stem in stems:
-        folded_text = re.sub(rf"\b{re.escape(stem)}[a-z]{{0,3}}\b", repl, folded_text)
-    return folded_text, found
-
-
 def turn_inputs(conv: Conversation, speaker: str) -> list[tuple[Turn, str]]:
     """(turn, model input) for every turn of ``speaker`` in the conversation.
 
@@ -109,7 +92,7 @@ def turn_inputs(conv: Conversation, speaker: str) -> list[tuple[Turn, str]]:
     the turns, so the function serves gold labels at training time and predictions
     at run time alike.
     """
-    stems = name_stems(conv.customer_name)
+    names = NameMatcher(name_stems(conv.customer_name), spacy_text(conv.language))
     role_turns = [t for t in conv.turns if t.speaker == speaker]
     n = len(role_turns)
     out = []
@@ -122,9 +105,9 @@ def turn_inputs(conv: Conversation, speaker: str) -> list[tuple[Turn, str]]:
             continue
         if t.speaker != speaker:
             continue
-        base, cues = _text_features(t.model_text or t.text)
+        folded, tokens, cues = _text_features(t.model_text or t.text, conv.language)
         marks = list(cues)
-        base, has_name = mark_name(base, stems)
+        tokens, has_name = names.mark(folded, tokens, NAME_MARK)
         if n == 1:
             # A lone turn is both first and last; saying so separately keeps the
             # position cues of multi-turn conversations from misleading the model.
@@ -146,7 +129,7 @@ def turn_inputs(conv: Conversation, speaker: str) -> list[tuple[Turn, str]]:
             marks.append("xxhasname")
         if conv.channel:
             marks.append(f"xxch{conv.channel}")
-        text = " ".join(marks) + " | " + base
+        text = " ".join(marks) + " | " + " ".join(tokens)
         if speaker == "agent":
             text += replies.get(t.index, _NO_REPLY)
         out.append((t, text))
@@ -163,13 +146,13 @@ def _reply_contexts(conv: Conversation) -> dict[int, str]:
         if t.speaker == "agent":
             waiting.append(t.index)
         elif t.speaker == "customer" and waiting:
-            context = _reply_context(t)
+            context = _reply_context(t, conv.language)
             out.update((i, context) for i in waiting)
             waiting = []
     return out
 
 
-def _reply_context(reply: Turn) -> str:
+def _reply_context(reply: Turn, language: str | None) -> str:
     """How the customer answered an agent turn, written after the turn's words.
 
     The reply shows what the turn did: a customer who asks what a term means was
@@ -188,7 +171,7 @@ def _reply_context(reply: Turn) -> str:
         marks.append("xxnextdigit")
     if "?" in raw:
         marks.append("xxnextq")
-    words = _WORD_RE.findall(_text_features(raw)[0])[:_REPLY_WORDS]
+    words = _words(_text_features(raw, language)[1])[:_REPLY_WORDS]
     return " " + " ".join(marks + ["n" + w for w in words])
 
 
@@ -205,12 +188,13 @@ def conversation_input(conv: Conversation) -> str:
     turns = [t for t in conv.turns if t.speaker in ("customer", "agent")]
     last_start = max(0, len(turns) - 4)
     for i, t in enumerate(turns):
-        text = folded_text(t.model_text or t.text)
+        tokens = _text_features(t.model_text or t.text, conv.language)[1]
+        text = " ".join(tokens)
         tag = "xxc" if t.speaker == "customer" else "xxa"
         behaviours = (t.behaviours or ()) if t.speaker == "agent" else ()
         if i >= last_start:
             # Resolution is decided at the end: mark those words apart.
-            tail = " ".join(f"end_{w}" for w in re.findall(r"\w+", text)[:60])
+            tail = " ".join(f"end_{w}" for w in _words(tokens)[:60])
             marks = " ".join(f"end_xxb{b}" for b in behaviours)
             parts.append(f"{tag} {text} {tail} {marks}".rstrip())
         else:

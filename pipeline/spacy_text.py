@@ -1,0 +1,202 @@
+"""spaCy tokenisation, sentence splitting and pattern features.
+
+Every language gets a blank spaCy pipeline: its tokenizer exceptions and
+punctuation rules, plus the rule-based ``sentencizer``. The models read spaCy's
+tokens; a ``Matcher`` finds time expressions (the ``xxtime`` cue behind
+``timeframe``) and the customer's name (behind ``uses_name``), and sentences
+tell the checklist where a customer's questions are.
+
+Two choices keep this inside the nightly throughput budget (bench/results.md):
+spaCy splits text on whitespace and tokenises each chunk on its own, so a
+chunk's tokens are computed once and reused (tokens of the whole text are
+equal, a test checks it); and a ``Doc`` is only built for the turns a cheap
+test says might hold a match (a digit, a time word, a unit, the name's stem).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import spacy
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+SPACY_LANGUAGES = ("en", "hr", "sr", "lv")
+
+# Matched on folded lower-case tokens (diacritics folded, Cyrillic transliterated).
+TIME_WORDS = frozenset(
+    "today tomorrow tonight monday tuesday wednesday thursday friday saturday sunday weekend "
+    "danas sutra prekosutra ponedjeljak ponedeljak ponedjeljka ponedeljka utorak utorka srijeda srijedu srijede "
+    "sreda sredu srede cetvrtak cetvrtka petak petka subota subotu subote nedjelja nedjelju nedjelje nedelja nedelju "
+    "vikend sodien rit parit pirmdien otrdien tresdien ceturtdien piektdien sestdien svetdien pirmdienai otrdienai "
+    "tresdienai ceturtdienai piektdienai nedelas".split()
+)
+# Spelled-out amounts: phone transcripts say "two days", "dva dana", "divas dienas".
+NUMBER_WORDS = frozenset(
+    "an one two three four five six seven eight nine ten twelve fifteen twenty thirty forty fortyeight "
+    "couple few several half "
+    "jedan jedna jednu jednog dva dvije dve dvaju tri cetiri pet sest sedam osam devet deset petnaest dvadeset "
+    "trideset cetrdeset par nekoliko pola "
+    "viena vienu vienas divas divi divam trim tris cetras cetri piecas pieci sesas sesi septinas astonas desmit "
+    "dazas dazam dazu pus pusotras".split()
+)
+_UNIT = (
+    r"^(?:sec|secs|seconds?|sek\w*|mins?|minut\w*|h|hrs?|hours?|sat|sata|sati|satu|satima|days?|dan|dana|danu|"
+    r"danima|dni|weeks?|tjed\w*|nedelj\w*|sedmic\w*|stund\w*|dien\w*|months?|mjesec\w*|mesec\w*|menes\w*|nedel\w*)$"
+)
+# Token classes the patterns match on, decided once per distinct token and kept
+# as the lexeme's NORM: the Matcher then compares hashes in C, where REGEX and IN
+# predicates would call Python for every token.
+_REGEX_CLASSES = [
+    ("xxclock", re.compile(r"^\d{1,2}:\d{2}h?$")),
+    ("xxclockdot", re.compile(r"^\d{1,2}\.\d{2}h?$")),
+    ("xxtimetoken", re.compile(r"^\d+(?:h|min|mins|sati?|am|pm)$")),
+    ("xxcount", re.compile(r"^\d+(?:[.,]\d+)?$")),
+    ("xxunit", re.compile(_UNIT)),
+]
+_WORD_CLASSES = {
+    **dict.fromkeys(TIME_WORDS, "xxtimeword"),
+    **dict.fromkeys(NUMBER_WORDS, "xxcount"),
+    **dict.fromkeys(["am", "pm", "oclock", "o'clock"], "xxampm"),
+    **dict.fromkeys(["-", "–", "to", "or", "ili", "vai", "/"], "xxrange"),
+    # both a range ("2 do 3 dana") and a clock preposition ("do 14.30")
+    **dict.fromkeys(["do", "lidz"], "xxdo"),
+    **dict.fromkeys(["at", "by", "before", "after", "until", "till", "from", "around", "u", "od", "oko", "nakon",
+                     "poslije", "posle", "prije", "pre", "pirms", "pec", "ap", "no"], "xxprep"),
+    **dict.fromkeys(["business", "working", "work", "calendar", "radna", "radnih", "radnim", "radni", "radnog",
+                     "darba", "kalendarskih"], "xxqual"),
+    **dict.fromkeys(["end", "kraja", "kraj", "krajem"], "xxend"),
+    **dict.fromkeys(["of", "the", "this", "ovog", "ovoga"], "xxof"),
+    **dict.fromkeys(["beigam", "beigas", "laika"], "xxbeigas"),
+}
+# Classes that make a match possible; a Doc is only built for turns holding one.
+_TRIGGERS = frozenset(["xxclock", "xxclockdot", "xxtimetoken", "xxunit", "xxtimeword", "xxampm"])
+
+
+def _p(*classes: str) -> list[dict]:
+    return [{"NORM": c} for c in classes]
+
+
+TIME_PATTERNS = [
+    # "48 hours", "5 radnih dana", "3 darba dienas", "2-3 dana", "two to three working days"
+    _p("xxcount", "xxunit"), _p("xxcount", "xxqual", "xxunit"),
+    *[_p("xxcount", r, "xxcount", *q, "xxunit") for r in ("xxrange", "xxdo") for q in ((), ("xxqual",))],
+    # "24h", "15min", "5pm", "14:30"
+    _p("xxtimetoken"), _p("xxclock"),
+    # "u 14.30" (a dot alone also writes prices, so a preposition must come first), "at 5 pm"
+    _p("xxprep", "xxclockdot"), _p("xxdo", "xxclockdot"), _p("xxcount", "xxampm"), _p("xxclockdot", "xxampm"),
+    _p("xxtimeword"),
+    # "end of the week", "do kraja tjedna", "lidz menesa beigam"
+    _p("xxend", "xxunit"), _p("xxend", "xxof", "xxunit"), _p("xxend", "xxof", "xxof", "xxunit"),
+    _p("xxunit", "xxbeigas"),
+]
+
+
+def token_class(token: str) -> str | None:
+    cls = _WORD_CLASSES.get(token)
+    if cls:
+        return cls
+    for name, pattern in _REGEX_CLASSES:
+        if pattern.match(token):
+            return name
+    return None
+
+
+class SpacyText:
+    """Tokens, sentences and time expressions of folded text in one language."""
+
+    _CACHE_LIMIT = 200_000
+
+    def __init__(self, language: str):
+        self.language = language if language in SPACY_LANGUAGES else "xx"
+        self._reset()
+
+    def _reset(self) -> None:
+        # spaCy's vocabulary keeps every string it has seen (order numbers, e-mail
+        # addresses); a fresh pipeline now and then keeps a nightly run's memory flat.
+        self.nlp = spacy.blank(self.language)
+        self.sentencizer = self.nlp.add_pipe("sentencizer")
+        self.time_matcher = Matcher(self.nlp.vocab)
+        self.time_matcher.add("TIME", TIME_PATTERNS)
+        self._chunks: dict[str, tuple[str, ...]] = {}
+        self._classes: dict[str, str | None] = {}
+
+    def tokens(self, text: str) -> list[str]:
+        """spaCy's tokens of ``text``, without whitespace tokens."""
+        if len(self._chunks) > self._CACHE_LIMIT:
+            self._reset()
+        cache = self._chunks
+        out: list[str] = []
+        for chunk in text.split():
+            toks = cache.get(chunk)
+            if toks is None:
+                toks = cache[chunk] = tuple(t.text for t in self.nlp.tokenizer(chunk))
+                for tok in toks:
+                    self._classify(tok)
+            out.extend(toks)
+        return out
+
+    def _classify(self, token: str) -> None:
+        if token not in self._classes:
+            cls = self._classes[token] = token_class(token)
+            if cls:
+                self.nlp.vocab[token].norm_ = cls
+
+    def doc(self, tokens) -> Doc:
+        return Doc(self.nlp.vocab, words=list(tokens))
+
+    def sentences(self, tokens) -> list[list[str]]:
+        """The tokens split into sentences by spaCy's sentencizer."""
+        if not tokens:
+            return []
+        doc = self.sentencizer(self.doc(tokens))
+        return [[t.text for t in sent] for sent in doc.sents]
+
+    def has_time(self, tokens) -> bool:
+        """Whether the tokens (from ``tokens``) hold a time expression ("in 2-3
+        days", "do 14:30", "sutra", "divas dienas")."""
+        classes = self._classes
+        for i, tok in enumerate(tokens):
+            # Every pattern holds a trigger token with at most four tokens before
+            # it and one after, so matching that window finds what matching the
+            # whole turn would (a test checks it), at a fraction of the cost.
+            if classes.get(tok) in _TRIGGERS and self.time_matcher(self.doc(tokens[max(0, i - 4) : i + 2])):
+                return True
+        return False
+
+
+def spacy_text(language: str | None) -> SpacyText:
+    """One ``SpacyText`` per language (languages spaCy has no rules for share "xx")."""
+    return _spacy_text(language if language in SPACY_LANGUAGES else "xx")
+
+
+@lru_cache(maxsize=None)
+def _spacy_text(language: str) -> SpacyText:
+    return SpacyText(language)
+
+
+class NameMatcher:
+    """Finds the customer's name, inflected or vocative too ("Ivana", "Ivano",
+    "Ivani"; "Jānis", "Jāni"), as spaCy tokens that start with a stem of it."""
+
+    def __init__(self, stems: list[str], text: SpacyText):
+        self.stems = stems
+        self.text = text
+        self._matcher: Matcher | None = None
+
+    def mark(self, folded: str, tokens: list[str], mark: str) -> tuple[list[str], bool]:
+        """The tokens with every name token replaced by ``mark``, and whether any was."""
+        if not self.stems or not any(s in folded for s in self.stems):
+            return tokens, False
+        if self._matcher is None:
+            # Built on first need: most turns never name the customer.
+            self._matcher = Matcher(self.text.nlp.vocab)
+            self._matcher.add("NAME", [[{"LOWER": {"REGEX": rf"^{re.escape(s)}[a-z]{{0,3}}$"}}] for s in self.stems])
+        matches = self._matcher(Doc(self._matcher.vocab, words=list(tokens)))
+        if not matches:
+            return tokens, False
+        out = list(tokens)
+        for _, start, end in matches:
+            out[start:end] = [mark] * (end - start)
+        return out, True

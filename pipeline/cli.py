@@ -127,7 +127,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     try:
         result = train_all(args.data, args.out, force=args.force, folds=args.folds, version=args.version,
-                           tasks=tasks, progress=progress, ltec_train=args.ltec_train)
+                           tasks=tasks, progress=progress, ltec_train=args.ltec_train, n_jobs=args.jobs)
     except ConvauditError as exc:
         if exc.key == "model_worse":
             print("new models are worse than the ones in place; nothing was overwritten:", file=sys.stderr)
@@ -197,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--folds", type=int, default=5, help="cross-validation folds for thresholds and metrics (default: 5)")
     t.add_argument("--version", help="version to write into the model cards (default: next minor version)")
     t.add_argument("--force", action="store_true", help="overwrite even if the new model scores worse")
+    t.add_argument("--jobs", "-j", type=int, metavar="N", help="processes for the cross-validation folds and the final "
+                   "fit, which run side by side (default: one per core)")
     t.add_argument("--ltec-train", metavar="FILE", help="the LTEC train file (ltec-sentiment-annotated-train.json): labelled "
                    "Latvian tweets added to the sentiment training data at a low weight; `make train` passes it when "
                    "../shared has it")

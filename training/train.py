@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.model_selection import GroupKFold
 
 from pipeline import __version__
@@ -123,18 +125,41 @@ def label_set(task: str) -> list[str]:
     }[task]
 
 
-def out_of_fold(task: str, texts, ys, groups, folds: int, random_state: int = 0, extra: tuple = ((), (), ())) -> np.ndarray:
-    """Probabilities for every example from a model that never saw its conversation."""
+def _fit_and_predict(task: str, texts, ys, train_idx, test_idx, extra: tuple, random_state: int):
+    model = _fit(task, [texts[i] for i in train_idx], [ys[i] for i in train_idx], extra, random_state)
+    if test_idx is None:
+        return model
+    return model.predict_proba([texts[i] for i in test_idx])
+
+
+def _fits(task: str, texts, ys, groups, folds: int, random_state: int, extra: tuple, n_jobs: int | None,
+          final: bool) -> tuple[np.ndarray, LinearTextModel | None]:
+    """Out-of-fold probabilities and, with ``final``, the model fitted on everything.
+
+    The folds and the final fit are independent, so they run side by side on
+    ``n_jobs`` processes (default: one per core); fits are deterministic, so the
+    result does not depend on ``n_jobs``."""
     labels = label_set(task)
     proba = np.zeros((len(texts), len(labels)))
-    n_groups = len(set(groups))
-    k = min(folds, n_groups)
-    if k < 2:
-        return proba
-    for train_idx, test_idx in GroupKFold(n_splits=k).split(texts, groups=groups):
-        model = _fit(task, [texts[i] for i in train_idx], [ys[i] for i in train_idx], extra, random_state)
-        proba[test_idx] = model.predict_proba([texts[i] for i in test_idx])
-    return proba
+    k = min(folds, len(set(groups)))
+    splits = list(GroupKFold(n_splits=k).split(texts, groups=groups)) if k >= 2 else []
+    jobs = [(list(train), list(test)) for train, test in splits]
+    if final:
+        jobs.append((list(range(len(texts))), None))
+    n_jobs = min(len(jobs), n_jobs or os.cpu_count() or 1)
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_fit_and_predict)(task, texts, ys, train, test, extra, random_state) for train, test in jobs
+    )
+    for (_, test), result in zip(jobs, results):
+        if test is not None:
+            proba[test] = result
+    return proba, (results[-1] if final else None)
+
+
+def out_of_fold(task: str, texts, ys, groups, folds: int, random_state: int = 0, extra: tuple = ((), (), ()),
+                n_jobs: int | None = None) -> np.ndarray:
+    """Probabilities for every example from a model that never saw its conversation."""
+    return _fits(task, texts, ys, groups, folds, random_state, extra, n_jobs, final=False)[0]
 
 
 def auto_fail_behaviours() -> set[str]:
@@ -193,7 +218,7 @@ def _binarise(ys, labels) -> np.ndarray:
 
 
 def train_task(task: str, convs: list[Conversation], folds: int = 5, random_state: int = 0,
-               extra: list[Conversation] | None = None) -> tuple[Any, dict] | None:
+               extra: list[Conversation] | None = None, n_jobs: int | None = None) -> tuple[Any, dict] | None:
     texts, ys, groups, langs = task_examples(task, convs)
     more = extra_examples(task, extra or [])
     if len(texts) < 2:
@@ -201,7 +226,7 @@ def train_task(task: str, convs: list[Conversation], folds: int = 5, random_stat
         return None
     labels = label_set(task)
     params = TASK_PARAMS[task]
-    proba = out_of_fold(task, texts, ys, groups, folds, random_state, more)
+    proba, model = _fits(task, texts, ys, groups, folds, random_state, more, n_jobs, final=True)
     cv_done = proba.any()
     card_metrics: dict[str, Any] = {}
     thresholds: dict[str, float] = {}
@@ -220,7 +245,6 @@ def train_task(task: str, convs: list[Conversation], folds: int = 5, random_stat
         report = multiclass_report(ys, pred, labels)
         card_metrics = {"cross_validated": report["overall"], "per_label": report["per_label"]}
         temperature = fit_temperature(proba, [labels.index(y) for y in ys])
-    model = _fit(task, texts, ys, more, random_state)
     if temperature != 1.0:
         model.temperature_ = temperature
     if thresholds:
@@ -259,10 +283,12 @@ def train_all(
     random_state: int = 0,
     progress: Callable[[str], None] | None = None,
     ltec_train: str | Path | None = None,
+    n_jobs: int | None = None,
 ) -> dict[str, Any]:
     """Train every task found in ``data``; refuse to replace a better model unless ``force``.
     ``ltec_train``: the LTEC train file, extra Latvian sentiment examples (see
-    ``EXTRA_SENTIMENT_WEIGHT``)."""
+    ``EXTRA_SENTIMENT_WEIGHT``). ``n_jobs``: processes for the cross-validation
+    folds and the final fit (default: one per core)."""
     from pipeline.errors import ConvauditError
 
     convs, rejects = load_labelled(data)
@@ -288,7 +314,7 @@ def train_all(
     for task in tasks:
         if progress:
             progress(task)
-        result = train_task(task, convs, folds=folds, random_state=random_state, extra=extra)
+        result = train_task(task, convs, folds=folds, random_state=random_state, extra=extra, n_jobs=n_jobs)
         if result is not None:
             trained[task] = result
     comparisons = {}

@@ -1,16 +1,19 @@
-"""spaCy tokenisation, sentence splitting and pattern features.
+"""spaCy tokenisation and pattern features.
 
 Every language gets a blank spaCy pipeline: its tokenizer exceptions and
-punctuation rules, plus the rule-based ``sentencizer``. The models read spaCy's
-tokens; a ``Matcher`` finds time expressions (the ``xxtime`` cue behind
-``timeframe``) and the customer's name (behind ``uses_name``), and sentences
-tell the checklist where a customer's questions are.
+punctuation rules. The models read spaCy's tokens; a ``Matcher`` finds time
+expressions (the ``xxtime`` cue behind ``timeframe``) and the customer's name
+(behind ``uses_name``). Sentence splitting was tried for the checklist's
+question detection (a customer question is any sentence that opens with a
+question word) and lost agreement with annotators on the corpus (0.774 ->
+0.772), so no stage uses it.
 
 Two choices keep this inside the nightly throughput budget (bench/results.md):
 spaCy splits text on whitespace and tokenises each chunk on its own, so a
 chunk's tokens are computed once and reused (tokens of the whole text are
-equal, a test checks it); and a ``Doc`` is only built for the turns a cheap
-test says might hold a match (a digit, a time word, a unit, the name's stem).
+equal, a test checks it); and the Matcher only runs on a few tokens around a
+token that can start or end a match (a time word, a unit, a clock time; for
+names, a turn holding the name's stem), on token classes it compares in C.
 """
 
 from __future__ import annotations
@@ -104,7 +107,7 @@ def token_class(token: str) -> str | None:
 
 
 class SpacyText:
-    """Tokens, sentences and time expressions of folded text in one language."""
+    """Tokens and time expressions of folded text in one language."""
 
     _CACHE_LIMIT = 200_000
 
@@ -116,7 +119,6 @@ class SpacyText:
         # spaCy's vocabulary keeps every string it has seen (order numbers, e-mail
         # addresses); a fresh pipeline now and then keeps a nightly run's memory flat.
         self.nlp = spacy.blank(self.language)
-        self.sentencizer = self.nlp.add_pipe("sentencizer")
         self.time_matcher = Matcher(self.nlp.vocab)
         self.time_matcher.add("TIME", TIME_PATTERNS)
         self._chunks: dict[str, tuple[str, ...]] = {}
@@ -145,13 +147,6 @@ class SpacyText:
 
     def doc(self, tokens) -> Doc:
         return Doc(self.nlp.vocab, words=list(tokens))
-
-    def sentences(self, tokens) -> list[list[str]]:
-        """The tokens split into sentences by spaCy's sentencizer."""
-        if not tokens:
-            return []
-        doc = self.sentencizer(self.doc(tokens))
-        return [[t.text for t in sent] for sent in doc.sents]
 
     def has_time(self, tokens) -> bool:
         """Whether the tokens (from ``tokens``) hold a time expression ("in 2-3

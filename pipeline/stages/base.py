@@ -6,6 +6,7 @@ from typing import Any, Iterable, Iterator
 
 from ..config import PipelineConfig
 from ..records import Conversation
+from ..spacy_text import SPACY_LANGUAGES, spacy_text
 
 STAGES: dict[str, type["Stage"]] = {}
 
@@ -65,6 +66,8 @@ class ModelStage(Stage):
 
     def warm_up(self) -> None:
         """Let the models fill their caches before a long run."""
+        for language in SPACY_LANGUAGES:
+            spacy_text(language)
         for model in self.loaded_models():
             if hasattr(model, "warm_up"):
                 model.warm_up()

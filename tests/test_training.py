@@ -187,3 +187,16 @@ def test_temperature_sharpens_multiclass_probabilities_without_changing_the_argm
     expected = plain ** 2 / (plain ** 2).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(sharp, expected)
     assert (sharp.argmax(axis=1) == plain.argmax(axis=1)).all() and (sharp.max(axis=1) > plain.max(axis=1)).all()
+
+
+def test_parallel_folds_give_the_same_probabilities_as_one_process(tiny_labelled_path):
+    import numpy as np
+
+    from training.corpus import load_labelled
+    from training.train import out_of_fold, task_examples
+
+    convs, _ = load_labelled([str(tiny_labelled_path)])
+    texts, ys, groups, _ = task_examples("behaviours", convs)
+    one = out_of_fold("behaviours", texts, ys, groups, folds=2, n_jobs=1)
+    two = out_of_fold("behaviours", texts, ys, groups, folds=2, n_jobs=2)
+    assert one.any() and np.array_equal(one, two)

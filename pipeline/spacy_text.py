@@ -73,8 +73,10 @@ _WORD_CLASSES = {
     **dict.fromkeys(["of", "the", "this", "ovog", "ovoga"], "xxof"),
     **dict.fromkeys(["beigam", "beigas", "laika"], "xxbeigas"),
 }
-# Classes that make a match possible; a Doc is only built for turns holding one.
-_TRIGGERS = frozenset(["xxclock", "xxclockdot", "xxtimetoken", "xxunit", "xxtimeword", "xxampm"])
+# Classes that make a match possible; a Doc is only built around one of them.
+_TRIGGERS = frozenset(["xxclockdot", "xxunit", "xxampm"])
+# Classes that a one-token pattern matches on their own: no Doc needed.
+_SINGLE_TOKEN_MATCHES = frozenset(["xxclock", "xxtimetoken", "xxtimeword"])
 
 
 def _p(*classes: str) -> list[dict]:
@@ -106,6 +108,11 @@ def token_class(token: str) -> str | None:
     return None
 
 
+# One of these after letters is always split off as its own token (unless the
+# chunk is a special case such as "npr." or "dr."); checked on the whole corpus.
+_TRAILING = frozenset(",.!?;:")
+
+
 class SpacyText:
     """Tokens and time expressions of folded text in one language."""
 
@@ -119,6 +126,7 @@ class SpacyText:
         # spaCy's vocabulary keeps every string it has seen (order numbers, e-mail
         # addresses); a fresh pipeline now and then keeps a nightly run's memory flat.
         self.nlp = spacy.blank(self.language)
+        self._special_cases = frozenset(self.nlp.tokenizer.rules)
         self.time_matcher = Matcher(self.nlp.vocab)
         self.time_matcher.add("TIME", TIME_PATTERNS)
         self._chunks: dict[str, tuple[str, ...]] = {}
@@ -133,7 +141,20 @@ class SpacyText:
         for chunk in text.split():
             toks = cache.get(chunk)
             if toks is None:
-                toks = cache[chunk] = tuple(t.text for t in self.nlp.tokenizer(chunk))
+                # A chunk of letters only or digits only has nothing for spaCy's
+                # prefix, suffix and infix rules to split, so unless it is a special
+                # case ("dont" -> "do", "nt") it is one token: asking spaCy would
+                # build a Doc and new lexemes for the same answer.
+                if (chunk.isalpha() or chunk.isdigit()) and chunk not in self._special_cases:
+                    toks = (chunk,)
+                elif (chunk[-1] in _TRAILING and chunk[:-1].isalpha() and chunk[-2].islower()
+                      and chunk not in self._special_cases
+                      and chunk[:-1] not in self._special_cases):
+                    # "hvala," "sutra." "zasto?": spaCy splits the one trailing mark off.
+                    toks = (chunk[:-1], chunk[-1])
+                else:
+                    toks = tuple(t.text for t in self.nlp.tokenizer(chunk))
+                cache[chunk] = toks
                 for tok in toks:
                     self._classify(tok)
             out.extend(toks)
@@ -153,10 +174,13 @@ class SpacyText:
         days", "do 14:30", "sutra", "divas dienas")."""
         classes = self._classes
         for i, tok in enumerate(tokens):
-            # Every pattern holds a trigger token with at most four tokens before
-            # it and one after, so matching that window finds what matching the
-            # whole turn would (a test checks it), at a fraction of the cost.
-            if classes.get(tok) in _TRIGGERS and self.time_matcher(self.doc(tokens[max(0, i - 4) : i + 2])):
+            cls = classes.get(tok)
+            if cls in _SINGLE_TOKEN_MATCHES:
+                return True
+            # Every longer pattern holds a trigger token with at most four tokens
+            # before it and one after, so matching that window finds what matching
+            # the whole turn would (a test checks it), at a fraction of the cost.
+            if cls in _TRIGGERS and self.time_matcher(self.doc(tokens[max(0, i - 4) : i + 2])):
                 return True
         return False
 
@@ -176,7 +200,7 @@ class NameMatcher:
     "Ivani"; "Jānis", "Jāni"), as spaCy tokens that start with a stem of it."""
 
     def __init__(self, stems: list[str], text: SpacyText):
-        self.stems = stems
+        self.stems = tuple(stems)
         self.text = text
         self._matcher: Matcher | None = None
 
@@ -188,10 +212,11 @@ class NameMatcher:
             # Built on first need: most turns never name the customer.
             self._matcher = Matcher(self.text.nlp.vocab)
             self._matcher.add("NAME", [[{"LOWER": {"REGEX": rf"^{re.escape(s)}[a-z]{{0,3}}$"}}] for s in self.stems])
-        matches = self._matcher(Doc(self._matcher.vocab, words=list(tokens)))
-        if not matches:
-            return tokens, False
-        out = list(tokens)
-        for _, start, end in matches:
-            out[start:end] = [mark] * (end - start)
-        return out, True
+        # The pattern is one token long, so matching each candidate token alone
+        # finds what matching the whole turn would.
+        out = None
+        for i, tok in enumerate(tokens):
+            if tok.startswith(self.stems) and self._matcher(Doc(self._matcher.vocab, words=[tok])):
+                out = out or list(tokens)
+                out[i] = mark
+        return (out, True) if out else (tokens, False)

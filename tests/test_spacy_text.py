@@ -19,6 +19,18 @@ def test_chunk_cached_tokens_equal_spacys_tokens_of_the_whole_text(sample_conver
         assert st.tokens(text) == expected, text
 
 
+@pytest.mark.parametrize("language,text", [
+    ("en", "i dont know, cant log in. e.g. the app... 24h? re: it's (again) e-mail:x@y.com"),
+    ("en", "etm\u02c6. caf\u00e9, ok!! ok?! :) 5. 10km 3rd"),
+    ("hr", "npr. dr. tj. ono, kaj? di si!! 5. rujna"),
+    ("lv", "piem. utt. t.i. labi; paldies: 14.30"),
+    ("sr", "npr. itd. ok, hvala..."),
+])
+def test_shortcuts_agree_with_spacy_on_abbreviations_and_punctuation(language, text):
+    st = spacy_text(language)
+    assert st.tokens(text) == [t.text for t in st.nlp.tokenizer(text) if not t.is_space]
+
+
 def test_time_windows_find_what_matching_the_whole_turn_finds(sample_conversations):
     found = 0
     for language, text in _sample_turns(sample_conversations):

@@ -19,11 +19,30 @@ names, a turn holding the name's stem), on token classes it compares in C.
 from __future__ import annotations
 
 import re
+import sys
 from functools import lru_cache
 
-import spacy
-from spacy.matcher import Matcher
-from spacy.tokens import Doc
+
+def _import_spacy_without_torch():
+    # thinc, which spaCy imports, imports torch when it is installed (the
+    # benchmark's encoder installs it): 2 s more start-up for every worker
+    # process, for nothing the tokenizer or the Matcher uses.
+    if "torch" in sys.modules:
+        import spacy
+        return spacy
+    sys.modules["torch"] = None  # makes `import torch` raise ImportError
+    try:
+        import spacy
+        import spacy.matcher
+        import spacy.tokens
+    finally:
+        del sys.modules["torch"]
+    return spacy
+
+
+spacy = _import_spacy_without_torch()
+from spacy.matcher import Matcher  # noqa: E402
+from spacy.tokens import Doc  # noqa: E402
 
 SPACY_LANGUAGES = ("en", "hr", "sr", "lv")
 
@@ -75,6 +94,12 @@ _WORD_CLASSES = {
 }
 # Classes that make a match possible; a Doc is only built around one of them.
 _TRIGGERS = frozenset(["xxclockdot", "xxunit", "xxampm"])
+# Every longer pattern that holds a trigger also holds one of its partners.
+_PARTNERS = {
+    "xxunit": frozenset(["xxcount", "xxend", "xxbeigas"]),
+    "xxclockdot": frozenset(["xxprep", "xxdo", "xxampm"]),
+    "xxampm": frozenset(["xxcount", "xxclockdot"]),
+}
 # Classes that a one-token pattern matches on their own: no Doc needed.
 _SINGLE_TOKEN_MATCHES = frozenset(["xxclock", "xxtimetoken", "xxtimeword"])
 
@@ -180,8 +205,13 @@ class SpacyText:
             # Every longer pattern holds a trigger token with at most four tokens
             # before it and one after, so matching that window finds what matching
             # the whole turn would (a test checks it), at a fraction of the cost.
-            if cls in _TRIGGERS and self.time_matcher(self.doc(tokens[max(0, i - 4) : i + 2])):
-                return True
+            if cls in _TRIGGERS:
+                window = tokens[max(0, i - 4) : i + 2]
+                # "dobar dan" holds a unit but nothing a pattern could pair it with.
+                if _PARTNERS[cls].isdisjoint(map(classes.get, window)):
+                    continue
+                if self.time_matcher(self.doc(window)):
+                    return True
         return False
 
 

@@ -200,3 +200,10 @@ def test_parallel_folds_give_the_same_probabilities_as_one_process(tiny_labelled
     one = out_of_fold("behaviours", texts, ys, groups, folds=2, n_jobs=1)
     two = out_of_fold("behaviours", texts, ys, groups, folds=2, n_jobs=2)
     assert one.any() and np.array_equal(one, two)
+
+
+def test_out_of_fold_on_a_single_conversation_returns_no_scores():
+    from training.train import out_of_fold
+
+    proba = out_of_fold("sentiment", ["hvala", "ne radi"], ["positive", "negative"], ["c1", "c1"], folds=5)
+    assert proba.shape == (2, 3) and not proba.any()

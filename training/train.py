@@ -146,6 +146,9 @@ def _fits(task: str, texts, ys, groups, folds: int, random_state: int, extra: tu
     jobs = [(list(train), list(test)) for train, test in splits]
     if final:
         jobs.append((list(range(len(texts))), None))
+    if not jobs:
+        # Fewer than two conversations and no final fit: nothing to cross-validate.
+        return proba, None
     n_jobs = min(len(jobs), n_jobs or os.cpu_count() or 1)
     results = Parallel(n_jobs=n_jobs)(
         delayed(_fit_and_predict)(task, texts, ys, train, test, extra, random_state) for train, test in jobs

@@ -11,9 +11,11 @@ question word) and lost agreement with annotators on the corpus (0.774 ->
 Two choices keep this inside the nightly throughput budget (bench/results.md):
 spaCy splits text on whitespace and tokenises each chunk on its own, so a
 chunk's tokens are computed once and reused (tokens of the whole text are
-equal, a test checks it); and the Matcher only runs on a few tokens around a
-token that can start or end a match (a time word, a unit, a clock time; for
-names, a turn holding the name's stem), on token classes it compares in C.
+equal, a test checks it); and the Matcher compares token classes in C and
+only runs on a few tokens around a unit, a clock time or "am"/"pm" that has a
+partner a pattern could pair it with (one-token patterns such as a day name are
+decided by the token's class alone; for names, only on tokens that start with
+the name's stem).
 """
 
 from __future__ import annotations
@@ -92,9 +94,8 @@ _WORD_CLASSES = {
     **dict.fromkeys(["of", "the", "this", "ovog", "ovoga"], "xxof"),
     **dict.fromkeys(["beigam", "beigas", "laika"], "xxbeigas"),
 }
-# Classes that make a match possible; a Doc is only built around one of them.
-_TRIGGERS = frozenset(["xxclockdot", "xxunit", "xxampm"])
-# Every longer pattern that holds a trigger also holds one of its partners.
+# Every pattern longer than one token holds one of these triggers and one of its
+# partners; a Doc is only built around a trigger with a partner near it.
 _PARTNERS = {
     "xxunit": frozenset(["xxcount", "xxend", "xxbeigas"]),
     "xxclockdot": frozenset(["xxprep", "xxdo", "xxampm"]),
@@ -205,7 +206,7 @@ class SpacyText:
             # Every longer pattern holds a trigger token with at most four tokens
             # before it and one after, so matching that window finds what matching
             # the whole turn would (a test checks it), at a fraction of the cost.
-            if cls in _TRIGGERS:
+            if cls in _PARTNERS:
                 window = tokens[max(0, i - 4) : i + 2]
                 # "dobar dan" holds a unit but nothing a pattern could pair it with.
                 if _PARTNERS[cls].isdisjoint(map(classes.get, window)):

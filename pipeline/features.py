@@ -32,7 +32,7 @@ def _cue_markers(text: str) -> list[str]:
     if letters >= 8 and sum(map(str.isupper, text)) / letters > 0.6:
         marks.append("xxshout")
     words = text.split()
-    if sum(1 for w in words if len(w) >= 4 and w.isupper()) >= 2:
+    if sum(len(w) >= 4 and w.isupper() for w in words) >= 2:
         marks.append("xxcapswords")
     if "!!" in text:
         marks.append("xxexcl")
@@ -167,7 +167,7 @@ def _reply_context(reply: Turn, language: str | None) -> str:
     An agent turn no customer turn follows gets ``_NO_REPLY``."""
     raw = reply.model_text or reply.text
     marks = [f"xxnext{reply.sentiment}"] if reply.sentiment else []
-    if any(c.isdigit() for c in raw):
+    if any(map(str.isdigit, raw)):
         marks.append("xxnextdigit")
     if "?" in raw:
         marks.append("xxnextq")

@@ -157,34 +157,38 @@ class SpacyText:
         self.time_matcher.add("TIME", TIME_PATTERNS)
         self._chunks: dict[str, tuple[str, ...]] = {}
         self._classes: dict[str, str | None] = {}
+        # "2 dana", "do 14.30", "sutra ujutro": the same windows come back all night.
+        self._windows: dict[tuple[str, ...], bool] = {}
 
     def tokens(self, text: str) -> list[str]:
         """spaCy's tokens of ``text``, without whitespace tokens."""
-        if len(self._chunks) > self._CACHE_LIMIT:
+        if len(self._chunks) > self._CACHE_LIMIT or len(self._windows) > self._CACHE_LIMIT:
             self._reset()
-        cache = self._chunks
+        get = self._chunks.get
         out: list[str] = []
         for chunk in text.split():
-            toks = cache.get(chunk)
-            if toks is None:
-                # A chunk of letters only or digits only has nothing for spaCy's
-                # prefix, suffix and infix rules to split, so unless it is a special
-                # case ("dont" -> "do", "nt") it is one token: asking spaCy would
-                # build a Doc and new lexemes for the same answer.
-                if (chunk.isalpha() or chunk.isdigit()) and chunk not in self._special_cases:
-                    toks = (chunk,)
-                elif (chunk[-1] in _TRAILING and chunk[:-1].isalpha() and chunk[-2].islower()
-                      and chunk not in self._special_cases
-                      and chunk[:-1] not in self._special_cases):
-                    # "hvala," "sutra." "zasto?": spaCy splits the one trailing mark off.
-                    toks = (chunk[:-1], chunk[-1])
-                else:
-                    toks = tuple(t.text for t in self.nlp.tokenizer(chunk))
-                cache[chunk] = toks
-                for tok in toks:
-                    self._classify(tok)
-            out.extend(toks)
+            toks = get(chunk)
+            out.extend(toks if toks is not None else self._chunk_tokens(chunk))
         return out
+
+    def _chunk_tokens(self, chunk: str) -> tuple[str, ...]:
+        # A chunk of letters only or digits only has nothing for spaCy's prefix,
+        # suffix and infix rules to split, so unless it is a special case ("dont"
+        # -> "do", "nt") it is one token: asking spaCy would build a Doc and new
+        # lexemes for the same answer.
+        if (chunk.isalpha() or chunk.isdigit()) and chunk not in self._special_cases:
+            toks = (chunk,)
+        elif (chunk[-1] in _TRAILING and chunk[:-1].isalpha() and chunk[-2].islower()
+              and chunk not in self._special_cases
+              and chunk[:-1] not in self._special_cases):
+            # "hvala," "sutra." "zasto?": spaCy splits the one trailing mark off.
+            toks = (chunk[:-1], chunk[-1])
+        else:
+            toks = tuple(t.text for t in self.nlp.tokenizer(chunk))
+        self._chunks[chunk] = toks
+        for tok in toks:
+            self._classify(tok)
+        return toks
 
     def _classify(self, token: str) -> None:
         if token not in self._classes:
@@ -199,6 +203,11 @@ class SpacyText:
         """Whether the tokens (from ``tokens``) hold a time expression ("in 2-3
         days", "do 14:30", "sutra", "divas dienas")."""
         classes = self._classes
+        present = set(map(classes.get, tokens))
+        if not present.isdisjoint(_SINGLE_TOKEN_MATCHES):
+            return True
+        if present.isdisjoint(_PARTNERS):
+            return False
         for i, tok in enumerate(tokens):
             cls = classes.get(tok)
             if cls in _SINGLE_TOKEN_MATCHES:
@@ -211,7 +220,11 @@ class SpacyText:
                 # "dobar dan" holds a unit but nothing a pattern could pair it with.
                 if _PARTNERS[cls].isdisjoint(map(classes.get, window)):
                     continue
-                if self.time_matcher(self.doc(window)):
+                key = tuple(window)
+                found = self._windows.get(key)
+                if found is None:
+                    found = self._windows[key] = bool(self.time_matcher(self.doc(window)))
+                if found:
                     return True
         return False
 

@@ -91,3 +91,15 @@ def test_dask_local_cluster_matches_local_run(bench_input, reference, tmp_path):
     proc = _run(bench_input, tmp_path, "--engine", "dask", "--workers", "2")
     assert proc.returncode == 0, proc.stderr
     _same_results(reference, tmp_path)
+
+
+def test_local_dask_workers_keep_glibc_adaptive_malloc():
+    import dask
+    import distributed  # noqa: F401  (loads distributed's config defaults)
+
+    from pipeline.runner import _local_worker_environ
+
+    assert "MALLOC_TRIM_THRESHOLD_" in dask.config.get("distributed.nanny.pre-spawn-environ")
+    environ = _local_worker_environ()
+    assert "MALLOC_TRIM_THRESHOLD_" not in environ
+    assert str(environ["OMP_NUM_THREADS"]) == "1"

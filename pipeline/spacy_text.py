@@ -210,8 +210,6 @@ class SpacyText:
             return False
         for i, tok in enumerate(tokens):
             cls = classes.get(tok)
-            if cls in _SINGLE_TOKEN_MATCHES:
-                return True
             # Every longer pattern holds a trigger token with at most four tokens
             # before it and one after, so matching that window finds what matching
             # the whole turn would (a test checks it), at a fraction of the cost.

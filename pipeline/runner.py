@@ -298,8 +298,10 @@ def _execute_dask(parts, config, out_dir, workers, scheduler, on_done) -> None:
 
 
 # ---------------------------------------------------------------- merge
-def _input_fingerprint(files: list[str], config: PipelineConfig) -> str:
+def _input_fingerprint(files: list[str], config: PipelineConfig, models: dict[str, str]) -> str:
+    # Model versions are in it so that parts annotated by a replaced model are not resumed.
     h = hashlib.sha256(config.digest().encode())
+    h.update(json.dumps(models, sort_keys=True).encode())
     for f in files:
         try:
             st = os.stat(f)
@@ -447,7 +449,7 @@ def run(
     if out.exists() and not out.is_dir():
         raise ConvauditError("output_not_dir", path=out)
     parts_dir = out / PARTS_DIR
-    fingerprint = _input_fingerprint(files, config)
+    fingerprint = _input_fingerprint(files, config, {k: v for s in stages for k, v in s.model_versions().items()})
     plan_file = out / PLAN_FILE
     if plan_file.exists():
         old = json.loads(plan_file.read_text(encoding="utf-8"))

@@ -103,3 +103,26 @@ def test_local_dask_workers_keep_glibc_adaptive_malloc():
     environ = _local_worker_environ()
     assert "MALLOC_TRIM_THRESHOLD_" not in environ
     assert str(environ["OMP_NUM_THREADS"]) == "1"
+
+
+def test_a_replaced_model_is_not_resumed(config, samples_dir, tmp_path):
+    """Parts annotated by an older model version must be redone, not merged."""
+    import json
+
+    from pipeline.runner import run, stages_for
+
+    out = tmp_path / "out"
+    inp = [str(samples_dir / "hr.jsonl")]
+    first = run(inp, out, config)
+    assert first["partitions"]["resumed"] == 0
+    assert run(inp, out, config)["partitions"]["resumed"] == 1
+    stage = next(s for s in stages_for(config) if s.model_versions().get("behaviours"))
+    old = stage.card.get("version")
+    stage.card["version"] = "0.0.1-test"
+    try:
+        again = run(inp, out, config)
+        assert again["partitions"]["resumed"] == 0
+        lines = (out / "annotations.jsonl").read_text(encoding="utf-8").splitlines()
+        assert all(json.loads(l)["models"]["behaviours"].endswith("@0.0.1-test") for l in lines)
+    finally:
+        stage.card["version"] = old

@@ -61,6 +61,11 @@ def stages_for(config: PipelineConfig) -> list[Stage]:
     return _WORKER_STAGES[key]
 
 
+def model_versions(stages: list[Stage]) -> dict[str, str]:
+    """Task -> ``name@version`` of every model the stages load."""
+    return {k: v for s in stages for k, v in s.model_versions().items()}
+
+
 class Pipeline:
     """The stages in config order; ``process`` turns conversations into annotated
     ones and rejects, never dropping one silently."""
@@ -222,7 +227,7 @@ def process_partition(part: Partition, config: PipelineConfig, out_dir: str) -> 
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
         "seconds": round(time.perf_counter() - t_start, 4),
         "ids": ids,
-        "models": {k: v for s in pipeline.stages for k, v in s.model_versions().items()},
+        "models": model_versions(pipeline.stages),
         "pid": os.getpid(),
     }
     # The stats file is the completion marker, so it is written last.
@@ -449,7 +454,8 @@ def run(
     if out.exists() and not out.is_dir():
         raise ConvauditError("output_not_dir", path=out)
     parts_dir = out / PARTS_DIR
-    fingerprint = _input_fingerprint(files, config, {k: v for s in stages for k, v in s.model_versions().items()})
+    models = model_versions(stages)
+    fingerprint = _input_fingerprint(files, config, models)
     plan_file = out / PLAN_FILE
     if plan_file.exists():
         old = json.loads(plan_file.read_text(encoding="utf-8"))
@@ -513,9 +519,6 @@ def run(
     read = sum(st["read"] for st in stats.values())
     rejected = sum(st["rejected"] for st in stats.values()) + merged["duplicates"]
     annotated = read - rejected
-    models = {}
-    for s in stages:
-        models.update(s.model_versions())
     summary = {
         "inputs": files,
         "output_dir": str(out),

@@ -12,7 +12,7 @@ import re
 from typing import Callable
 
 from .config import ChecklistConfig, ChecklistItem
-from .features import folded_text
+from .features import conversation_input, folded_text
 from .records import Conversation, Turn
 from .text import transliterate_cyrillic
 
@@ -316,6 +316,29 @@ NA_CONDITIONS: dict[str, Callable[[Conversation, dict, ChecklistConfig], bool]] 
     no_timestamps,
     resolved_without_frustration,
 )
+
+
+def judgement_task(item_id: str) -> str:
+    """The task (and model directory) of a learned judgement item."""
+    return f"judgement_{item_id}"
+
+
+def judgement_input(conv: Conversation, verdicts: dict[str, dict]) -> str:
+    """One string for a judgement model (an item with ``learned: true``): the
+    conversation as the category and resolution models read it, after markers for
+    what the rules concluded (every item's verdict), how many customer turns ask
+    something and how many of those the rule found unanswered, and the
+    conversation's category and resolution. The rules apply labels.md literally;
+    annotators weigh what the rules cannot see (a half-answered question, a
+    routine confirmation that leaves nothing to do), and the model learns that
+    from the same inputs the rules read."""
+    marks = [f"xxv{item}{v['verdict']}" for item, v in verdicts.items()]
+    questions = sum(1 for t in conv.turns if t.speaker == "customer" and is_question(t.text))
+    answered = verdicts.get("answer_all_questions")
+    unanswered = len(answered["evidence"]) if answered and answered["verdict"] == "fail" else 0
+    marks += ["xxquestion"] * questions + ["xxunanswered"] * unanswered
+    marks += [f"xxresolution{conv.resolution}", f"xxcategory{conv.category}"]
+    return " ".join(marks) + " " + conversation_input(conv)
 
 
 class ChecklistRules:

@@ -116,6 +116,15 @@ def _checklist_ids() -> set[str]:
     return set(load_pipeline_config(DEFAULT_PIPELINE_CONFIG).checklist_config.item_ids())
 
 
+def _train_tasks() -> list[str]:
+    from .checklist_rules import judgement_task
+    from .config import DEFAULT_PIPELINE_CONFIG, load_pipeline_config
+    from .labels import MODEL_TASKS
+
+    learned = load_pipeline_config(DEFAULT_PIPELINE_CONFIG).checklist_config.learned_items()
+    return list(MODEL_TASKS) + [judgement_task(item) for item in learned]
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from training.train import TASKS, train_all
 
@@ -187,13 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train the models on labelled conversations",
                        description="Train every task the labelled data has labels for (sentiment, frustration, "
-                       "behaviours, category, resolution). Decision thresholds are chosen by cross-validation grouped "
+                       "behaviours, category, resolution, and the verdicts of the checklist items marked learned). "
+                       "Decision thresholds are chosen by cross-validation grouped "
                        "by conversation (F1; F0.5 for the behaviours behind auto-fail checklist items). An existing "
                        "model whose cross-validated headline metric is better by more than 0.005 is not overwritten "
                        "unless --force is given.")
     t.add_argument("--data", "-d", nargs="+", required=True, metavar="PATH", help="labelled files or directories")
     t.add_argument("--out", "-o", default="models/default", metavar="DIR", help="model directory (default: models/default)")
-    t.add_argument("--tasks", nargs="+", choices=["sentiment", "frustration", "behaviours", "category", "resolution"], help="train only these tasks")
+    t.add_argument("--tasks", nargs="+", choices=_train_tasks(), metavar="TASK",
+                   help="train only these tasks: %(choices)s")
     t.add_argument("--folds", type=int, default=5, help="cross-validation folds for thresholds and metrics (default: 5)")
     t.add_argument("--version", help="version to write into the model cards (default: next minor version)")
     t.add_argument("--force", action="store_true", help="overwrite even if the new model scores worse")

@@ -33,6 +33,16 @@ class ChecklistItem(_Strict):
     # Items whose verdict needs an annotator's judgement (labels.md §4): in
     # labelled data the annotator's verdict is kept, the rule only approximates it.
     judgement: bool = False
+    # A judgement item whose verdict comes from a model trained on the annotators'
+    # verdicts (model directory ``judgement_<id>``), the rules' verdicts among its
+    # inputs; without it the rule's verdict stands.
+    learned: bool = False
+
+    @model_validator(mode="after")
+    def _learned_needs_judgement(self) -> "ChecklistItem":
+        if self.learned and not self.judgement:
+            raise ValueError(f"item {self.id}: learned: true needs judgement: true (only annotators' verdicts can be learned)")
+        return self
 
     @field_validator("params", "na_params")
     @classmethod
@@ -73,6 +83,9 @@ class ChecklistConfig(_Strict):
 
     def item_ids(self) -> list[str]:
         return [i.id for i in self.items]
+
+    def learned_items(self) -> list[str]:
+        return [i.id for i in self.items if i.learned]
 
 
 class CleanConfig(_Strict):

@@ -43,6 +43,9 @@ SPEAKERS = ("agent", "customer", "bot", "system")
 CHANNELS = ("chat", "email", "phone", "social")
 VERDICTS = ("pass", "fail", "na")
 
+# The tasks with a model of their own; learned checklist items add one each.
+MODEL_TASKS = ("sentiment", "frustration", "behaviours", "category", "resolution")
+
 # Help-desk exports name the two parties in many ways; these are the ones seen in practice.
 SPEAKER_SYNONYMS = {
     "agent": "agent",

@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from pipeline.checklist_rules import ChecklistRules, is_question
+from pipeline.checklist_rules import ChecklistRules, is_question, judgement_input
 from pipeline.config import load_checklist_config
 from pipeline.errors import ConvauditError
 
@@ -195,6 +195,11 @@ def test_invalid_checklist_configs_are_refused(tmp_path, root):
     bad.write_text(yaml.safe_dump(data))
     with pytest.raises(ConvauditError, match="auto_fail names unknown items"):
         load_checklist_config(bad)
+    data = yaml.safe_load((root / "configs" / "checklist.yaml").read_text())
+    data["items"][0]["learned"] = True  # greet_customer is computed from turn labels, not judged
+    bad.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConvauditError, match="learned: true needs judgement: true"):
+        load_checklist_config(bad)
     bad.write_text("items: [\n")
     with pytest.raises(ConvauditError, match="not valid YAML"):
         load_checklist_config(bad)
@@ -244,3 +249,26 @@ def test_a_customer_saying_a_question_went_unanswered_fails_answer_all_questions
     complained = conv_factory(turns + [("customer", complaint, NEG)], resolution="pending")
     verdict = rules.evaluate(complained)["answer_all_questions"]
     assert verdict["verdict"] == "fail" and verdict["evidence"] == [2]
+
+
+def test_the_judgement_models_are_configured_for_judgement_items_only(checklist_config):
+    judged = {i.id for i in checklist_config.items if i.judgement}
+    assert set(checklist_config.learned_items()) == {"explain_problem", "offer_alternatives", "answer_all_questions",
+                                                     "show_product_knowledge", "define_next_steps"}
+    assert set(checklist_config.learned_items()) <= judged
+
+
+def test_judgement_input_carries_the_rules_conclusions(rules, conv_factory):
+    conv = conv_factory([("customer", "when will the parcel come? and why is it late?", NEG),
+                         ("agent", "Sorry, it is with the courier.", ["empathy_apology"]),
+                         ("customer", "when will it come then, that is not an answer", FRUS)],
+                        resolution="unresolved", category="delivery")
+    verdicts = rules.evaluate(conv)
+    text = judgement_input(conv, verdicts).split()
+    assert verdicts["answer_all_questions"]["verdict"] == "fail"
+    assert "xxvanswer_all_questionsfail" in text and "xxvgreet_customerfail" in text
+    assert sum(w.startswith("xxv") for w in text) == 21
+    # Two customer turns ask something (the second without a question mark);
+    # the rule found both unanswered.
+    assert text.count("xxquestion") == 2 and text.count("xxunanswered") == 2
+    assert "xxresolutionunresolved" in text and "xxcategorydelivery" in text

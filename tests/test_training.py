@@ -18,7 +18,10 @@ def tiny_models(tmp_path_factory, tiny_labelled_path):
 
 def test_trains_every_task_with_a_card(tiny_models):
     out, result = tiny_models
-    assert result["tasks"] == ["sentiment", "frustration", "behaviours", "category", "resolution"]
+    assert result["tasks"] == ["sentiment", "frustration", "behaviours", "category", "resolution",
+                               "judgement_explain_problem", "judgement_offer_alternatives",
+                               "judgement_answer_all_questions", "judgement_show_product_knowledge",
+                               "judgement_define_next_steps"]
     for task in result["tasks"]:
         model, card = load_model(out / task)
         assert card["version"] == "1.0.0" and card["training_data"]["conversations"] == 8
@@ -38,6 +41,20 @@ def test_tiny_models_learn_their_training_set(tiny_models, tiny_labelled_path):
     texts, ys, _, _ = task_examples("sentiment", convs)
     pred = model.predict(texts)
     assert sum(p == y for p, y in zip(pred, ys)) / len(ys) >= 0.8
+
+
+def test_judgement_examples_are_the_annotators_verdicts_with_the_rules_in_the_input(tiny_labelled_path):
+    from training.corpus import load_labelled
+    from training.train import task_examples
+
+    convs, _ = load_labelled([str(tiny_labelled_path)])
+    texts, ys, groups, _ = task_examples("judgement_define_next_steps", convs)
+    assert groups == [c.conversation_id for c in convs]
+    assert ys == [c.extra["checklist"]["define_next_steps"] for c in convs]
+    # t-en-1 is pending with next steps stated: the rule passes it, as the annotator did.
+    assert ys[0] == "pass" and "xxvdefine_next_stepspass" in texts[0].split()
+    # t-hr-1 is resolved with nothing left to do: the annotator said na.
+    assert ys[2] == "na" and "xxresolutionresolved" in texts[2].split()
 
 
 def test_refuses_a_worse_model_unless_forced(tiny_models, tiny_labelled_path, tmp_path):
@@ -106,6 +123,26 @@ def test_checklist_thresholds_report_is_exact_when_scores_equal_gold_labels(tiny
     for item_id, scores in report.items():
         if item_id in computed:
             assert set(scores.values()) == {1.0}, item_id
+
+
+def test_judgement_check_compares_rule_and_model_by_writer(tiny_labelled_path):
+    import copy
+
+    from training.corpus import load_labelled
+    from training.judgement_check import compare, writer
+
+    convs, _ = load_labelled([str(tiny_labelled_path)])
+    assert sorted({writer(c) for c in convs}) == ["t-en", "t-hr", "t-lv", "t-sr"]
+    # Predicted turn labels equal to the gold ones: both halves of the report agree.
+    report = compare(convs, copy.deepcopy(convs), ["answer_all_questions", "define_next_steps"], folds=2)
+    for item, rows in report.items():
+        assert rows["rule, gold labels"] == rows["rule, predicted behaviours"]
+        assert rows["model, gold labels"] == rows["model, predicted behaviours"]
+        assert set(rows["rule, gold labels"]) == {"en", "hr", "lv", "sr", "all"}
+    # By hand from tests/data: the annotators said na for answer_all_questions in
+    # seven of the eight conversations, the rule never does (it treats the first
+    # request as the question), and it passes t-sr-2 as the annotator did.
+    assert report["answer_all_questions"]["rule, gold labels"]["all"] == 0.125
 
 
 def test_ltec_tweets_train_sentiment_at_a_low_weight_and_keep_one_feature_extractor(tiny_labelled_path, tmp_path):

@@ -41,7 +41,7 @@ class ChecklistScorer(ModelStage):
 
     def set_annotations(self, batch: list[Conversation], scores: dict[str, Any]) -> None:
         for i, conv in enumerate(batch):
-            checklist = {item: dict(v) for item, v in scores["rules"][i].items()}
+            checklist = dict(scores["rules"][i])
             for item, (model, card) in self.models.items():
                 row = scores[item][i]
                 best = int(np.argmax(row))

@@ -13,6 +13,7 @@ from typing import Callable
 
 from .config import ChecklistConfig, ChecklistItem
 from .features import conversation_input, folded_text
+from .labels import MODEL_TASKS
 from .records import Conversation, Turn
 from .text import transliterate_cyrillic
 
@@ -318,9 +319,22 @@ NA_CONDITIONS: dict[str, Callable[[Conversation, dict, ChecklistConfig], bool]] 
 )
 
 
+_JUDGEMENT_PREFIX = "judgement_"
+
+
 def judgement_task(item_id: str) -> str:
     """The task (and model directory) of a learned judgement item."""
-    return f"judgement_{item_id}"
+    return _JUDGEMENT_PREFIX + item_id
+
+
+def judgement_item(task: str) -> str:
+    """The checklist item of a judgement task (the inverse of ``judgement_task``)."""
+    return task.removeprefix(_JUDGEMENT_PREFIX)
+
+
+def model_tasks(config: ChecklistConfig) -> tuple[str, ...]:
+    """Every task with a model of its own: ``MODEL_TASKS``, then one per learned item."""
+    return MODEL_TASKS + tuple(judgement_task(item) for item in config.learned_items())
 
 
 def judgement_input(conv: Conversation, verdicts: dict[str, dict]) -> str:

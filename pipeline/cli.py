@@ -117,12 +117,10 @@ def _checklist_ids() -> set[str]:
 
 
 def _train_tasks() -> list[str]:
-    from .checklist_rules import judgement_task
+    from .checklist_rules import model_tasks
     from .config import DEFAULT_PIPELINE_CONFIG, load_pipeline_config
-    from .labels import MODEL_TASKS
 
-    learned = load_pipeline_config(DEFAULT_PIPELINE_CONFIG).checklist_config.learned_items()
-    return list(MODEL_TASKS) + [judgement_task(item) for item in learned]
+    return list(model_tasks(load_pipeline_config(DEFAULT_PIPELINE_CONFIG).checklist_config))
 
 
 def cmd_train(args: argparse.Namespace) -> int:

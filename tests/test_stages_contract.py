@@ -72,12 +72,6 @@ def test_annotations_are_filled_on_the_right_turns(stages, sample_conversations)
         assert 0 <= conv.qa_score <= 100
 
 
-def _audited(stages, conv):
-    for stage in stages:
-        conv = stage([conv])[0]
-    return conv
-
-
 def test_learned_checklist_items_come_from_the_judgement_models(stages, conv_factory, checklist_config):
     # Written for this test: the customer asks two things, the agent answers
     # one, and the customer says so.
@@ -88,7 +82,7 @@ def test_learned_checklist_items_come_from_the_judgement_models(stages, conv_fac
         ("agent", "The replacement will be sent by express as well."),
         ("customer", "that's still not an answer. forget it"),
     ], conversation_id="half-answered", language="en", channel="chat")
-    half = _audited(stages, half)
+    half = _prepared(stages, len(stages), [half])[0]
     whole = conv_factory([
         ("customer", "hello, can I still change the delivery address for order 55120? I'm moving on Friday"),
         ("agent", "Hi! Yes, it hasn't shipped yet. What's the new address?"),
@@ -96,7 +90,7 @@ def test_learned_checklist_items_come_from_the_judgement_models(stages, conv_fac
         ("agent", "Done, I've changed it to Ulica Grada Vukovara 12. It will arrive there on Monday."),
         ("customer", "perfect, thank you!"),
     ], conversation_id="answered", language="en", channel="chat")
-    assert _audited(stages, whole).checklist["answer_all_questions"]["verdict"] == "pass"
+    assert _prepared(stages, len(stages), [whole])[0].checklist["answer_all_questions"]["verdict"] == "pass"
     scorer = stages[[s.name for s in stages].index("checklist")]
     assert set(scorer.model_versions()) == {f"judgement_{i}" for i in checklist_config.learned_items()}
     assert half.checklist["answer_all_questions"]["verdict"] == "fail"

@@ -13,7 +13,7 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import GroupKFold
 
 from pipeline import __version__
-from pipeline.checklist_rules import ChecklistRules, item_behaviours, judgement_input, judgement_task
+from pipeline.checklist_rules import ChecklistRules, item_behaviours, judgement_input, judgement_item, model_tasks
 from pipeline.features import conversation_input, turn_inputs
 from pipeline.labels import BEHAVIOURS, CATEGORIES, MODEL_TASKS, RESOLUTIONS, SENTIMENTS, VERDICTS
 from pipeline.models import LinearTextModel, load_card, save_model
@@ -25,8 +25,8 @@ from .metrics import multiclass_report, multilabel_report
 log = logging.getLogger(__name__)
 
 # One model per checklist item marked ``learned`` in configs/checklist.yaml.
-JUDGEMENT_TASKS = tuple(judgement_task(item) for item in load_default_checklist().learned_items())
-TASKS = MODEL_TASKS + JUDGEMENT_TASKS
+TASKS = model_tasks(load_default_checklist())
+JUDGEMENT_TASKS = TASKS[len(MODEL_TASKS):]
 
 # Hyper-parameters per task: behaviours and frustration are independent binary
 # decisions; sentiment, category and resolution are single-choice.
@@ -103,7 +103,7 @@ def _judgement_examples(task: str, convs: list[Conversation]):
     """The annotator's verdict of a judgement item, with the rules' verdicts on
     the gold turn labels among the inputs, as the pipeline computes them on its
     predicted ones."""
-    item = task[len(judgement_task("")):]
+    item = judgement_item(task)
     rules = ChecklistRules(load_default_checklist())
     texts, ys, groups, langs = [], [], [], []
     for conv in convs:

@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from training.metrics import confusion, multiclass_report, multilabel_report, prf, reliability
+from training.metrics import (
+    bootstrap_interval,
+    confusion,
+    macro_f1_from_confusion,
+    multiclass_report,
+    multilabel_report,
+    prf,
+    reliability,
+)
 
 
 def test_prf_by_hand():
@@ -41,3 +49,30 @@ def test_reliability_by_hand():
     assert [b["n"] for b in r["bins"]] == [2, 2]
     # |0.5-0.95|*0.5 + |1.0-0.55|*0.5 = 0.45
     assert r["ece"] == pytest.approx(0.45)
+
+
+def test_bootstrap_interval_by_hand():
+    # Two conversations: A has tp=1 (F1 1.0 alone), B has fp=1 (F1 0.0 alone).
+    # A resample is AA (F1 1) with probability 1/4, BB (F1 0) 1/4, AB or BA
+    # (tp1 fp1: F1 2/3) 1/2, so the 40% and 60% quantiles are both 2/3 and the
+    # 95% interval reaches from 0 to 1.
+    units = [[1, 0, 0], [0, 1, 0]]
+    assert bootstrap_interval(units, "f1", n_resamples=4000, level=0.2) == (0.6667, 0.6667)
+    assert bootstrap_interval(units, "f1", n_resamples=4000) == (0.0, 1.0)
+    # One conversation can only be drawn again and again: no spread.
+    assert bootstrap_interval([[3, 1, 2]], "f1") == (0.6667, 0.6667)
+    assert bootstrap_interval([[3, 4]], "accuracy") == (0.75, 0.75)
+
+
+def test_macro_f1_from_confusion_matches_the_report():
+    t = ["neg", "neg", "neu", "pos", "pos", "pos"]
+    p = ["neg", "neu", "neu", "pos", "neg", "pos"]
+    labels = ["neg", "neu", "pos"]
+    m = confusion(t, p, labels)
+    flat = np.array([m[a][b] for a in labels for b in labels], dtype=float)
+    assert macro_f1_from_confusion(flat) == pytest.approx(multiclass_report(t, p, labels)["overall"]["macro_f1"], abs=1e-4)
+    # A class with no true example does not count in the average, as in the report.
+    t2, p2 = ["neg", "neg"], ["neg", "pos"]
+    m2 = confusion(t2, p2, labels)
+    flat2 = np.array([m2[a][b] for a in labels for b in labels], dtype=float)
+    assert macro_f1_from_confusion(flat2) == pytest.approx(multiclass_report(t2, p2, labels)["overall"]["macro_f1"], abs=1e-4)

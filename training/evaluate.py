@@ -20,11 +20,15 @@ from pipeline.runner import Pipeline, build_stages
 
 from . import baselines
 from .corpus import gold_verdicts, load_labelled
-from .metrics import multiclass_report, multilabel_report, reliability
+from .metrics import bootstrap_interval, multiclass_report, multilabel_report, reliability
 
 log = logging.getLogger(__name__)
 
 TARGETS = {"behaviours_micro_f1": 0.85, "sentiment_macro_f1": 0.75, "frustration_f1": 0.80, "checklist_accuracy": 0.90}
+# Headline metric -> the statistic its per-conversation counts feed (see
+# ``_unit_counts``); the bootstrap resamples conversations.
+INTERVALS = {"behaviours_micro_f1": "f1", "sentiment_macro_f1": "macro_f1", "frustration_f1": "f1",
+             "checklist_accuracy": "accuracy", "category_accuracy": "accuracy", "resolution_accuracy": "accuracy"}
 
 
 def _predict(paths: list[str], config) -> dict[str, Conversation]:
@@ -46,6 +50,17 @@ class _Collector:
         self.verdicts: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
         self.kw_pred = []
         self.vader_sent, self.vader_frus = [], []
+        # Headline metric -> one row of counts per conversation (``_unit_counts``).
+        self.units: dict[str, list[list[int]]] = defaultdict(list)
+
+    def merge(self, other: "_Collector") -> None:
+        for name, value in vars(other).items():
+            if isinstance(value, list):
+                getattr(self, name).extend(value)
+        for key, rows in other.verdicts.items():
+            self.verdicts[key].extend(rows)
+        for key, rows in other.units.items():
+            self.units[key].extend(rows)
 
 
 def evaluate(data: list[str], model_dir: str | None = None, config_path: str | None = None,
@@ -61,8 +76,12 @@ def evaluate(data: list[str], model_dir: str | None = None, config_path: str | N
         p = pred.get(g.conversation_id)
         if p is None:
             continue
+        one = _Collector()
+        _collect(one, g, p, rules, with_baselines)
+        for metric, counts in _unit_counts(one).items():
+            one.units[metric].append(counts)
         for col in (by_lang[g.language or "?"], by_lang["all"]):
-            _collect(col, g, p, rules, with_baselines)
+            col.merge(one)
     report: dict[str, Any] = {
         "data": [str(d) for d in data],
         "models": next(iter(pred.values())).models if pred else {},
@@ -78,6 +97,28 @@ def evaluate(data: list[str], model_dir: str | None = None, config_path: str | N
     if previous and Path(previous).exists():
         report["previous"] = _compare(report, json.loads(Path(previous).read_text(encoding="utf-8")))
     return report
+
+
+def _unit_counts(one: _Collector) -> dict[str, list[int]]:
+    """What one conversation (a collector holding its rows alone) contributes
+    to each headline metric, as counts the bootstrap intervals can add up."""
+    beh_t = np.array(one.beh_true, dtype=bool).reshape(-1, len(BEHAVIOURS))
+    beh_p = np.array(one.beh_pred, dtype=bool).reshape(-1, len(BEHAVIOURS))
+    frus_t, frus_p = np.array(one.frus_true, dtype=bool), np.array(one.frus_pred, dtype=bool)
+    index = {label: i for i, label in enumerate(SENTIMENTS)}
+    sent = np.zeros((len(SENTIMENTS), len(SENTIMENTS)), dtype=int)
+    for t, p in zip(one.sent_true, one.sent_pred):
+        if t in index and p in index:
+            sent[index[t], index[p]] += 1
+    verdicts = [r for v in one.verdicts.values() for r in v]
+    return {
+        "behaviours_micro_f1": [int((beh_t & beh_p).sum()), int((~beh_t & beh_p).sum()), int((beh_t & ~beh_p).sum())],
+        "sentiment_macro_f1": sent.ravel().tolist(),
+        "frustration_f1": [int((frus_t & frus_p).sum()), int((~frus_t & frus_p).sum()), int((frus_t & ~frus_p).sum())],
+        "checklist_accuracy": [sum(1 for g, p, _ in verdicts if g == p), len(verdicts)],
+        "category_accuracy": [sum(1 for t, p in zip(one.cat_true, one.cat_pred) if t == p), len(one.cat_true)],
+        "resolution_accuracy": [sum(1 for t, p in zip(one.res_true, one.res_pred) if t == p), len(one.res_true)],
+    }
 
 
 def _collect(col: _Collector, g: Conversation, p: Conversation, rules: ChecklistRules, with_baselines: bool) -> None:
@@ -161,6 +202,10 @@ def _summarise(col: _Collector, with_baselines: bool) -> dict[str, Any]:
         "category_accuracy": out.get("category", {}).get("overall", {}).get("accuracy"),
         "resolution_accuracy": out.get("resolution", {}).get("overall", {}).get("accuracy"),
     }
+    out["conversations"] = len(next(iter(col.units.values()), []))
+    out["intervals"] = {metric: list(bootstrap_interval(np.array(col.units[metric]), statistic))
+                        for metric, statistic in INTERVALS.items()
+                        if out["headline"][metric] is not None and col.units.get(metric)}
     return out
 
 
@@ -270,6 +315,16 @@ def _fmt(v) -> str:
     return "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
+_INTERVAL_NAMES = {"behaviours_micro_f1": "behaviours micro-F1", "sentiment_macro_f1": "sentiment macro-F1",
+                   "frustration_f1": "frustration F1", "checklist_accuracy": "checklist accuracy",
+                   "category_accuracy": "category acc.", "resolution_accuracy": "resolution acc."}
+
+
+def _interval_cell(lang_report: dict, metric: str) -> str:
+    interval = lang_report.get("intervals", {}).get(metric)
+    return "-" if interval is None else f"{interval[0]:.3f}–{interval[1]:.3f}"
+
+
 def render_table(report: dict) -> str:
     lines = []
     langs = list(report["languages"])
@@ -285,6 +340,11 @@ def render_table(report: dict) -> str:
                      f"{_fmt(h['sentiment_macro_f1']):>9s} {_fmt(b.get('vader_sentiment', {}).get('macro_f1')):>10s} "
                      f"{_fmt(h['frustration_f1']):>8s} {_fmt(h['checklist_accuracy']):>10s} {_fmt(h['category_accuracy']):>9s} "
                      f"{_fmt(h['resolution_accuracy']):>11s}")
+    if any(r.get("intervals") for r in report["languages"].values()):
+        lines.append("95% intervals (bootstrap over conversations)")
+        lines.append(f"{'language':9s} " + " ".join(f"{_INTERVAL_NAMES[m]:>20s}" for m in INTERVALS))
+        for lang in langs:
+            lines.append(f"{lang:9s} " + " ".join(f"{_interval_cell(report['languages'][lang], m):>20s}" for m in INTERVALS))
     lines.append("")
     lines.append("Per-label precision / recall / F1 (support), by language")
     for task in ("behaviours", "sentiment"):
@@ -337,6 +397,17 @@ def render_markdown(report: dict) -> str:
                    f"{_fmt(h['frustration_f1'])} | {_fmt(h['checklist_accuracy'])} | {_fmt(h['category_accuracy'])} | {_fmt(h['resolution_accuracy'])} |")
     out.append("")
     out.append("Targets: behaviours micro-F1 ≥ 0.85, sentiment macro-F1 ≥ 0.75, frustration F1 ≥ 0.80, checklist verdict accuracy ≥ 0.90, in each language.")
+    if any(r.get("intervals") for r in report["languages"].values()):
+        out.append("")
+        out.append("95% intervals: the same metrics when the conversations are drawn again with replacement "
+                   "(1,000 resamples; turns of one conversation stay together). Where an interval spans a "
+                   "target, this data cannot tell whether the target is met.")
+        out.append("")
+        out.append("| language | conversations | " + " | ".join(_INTERVAL_NAMES[m] for m in INTERVALS) + " |")
+        out.append("|---|---|" + "---|" * len(INTERVALS))
+        for lang, r in report["languages"].items():
+            cells = [_interval_cell(r, m) for m in INTERVALS]
+            out.append(f"| {lang} | {r.get('conversations', '-')} | " + " | ".join(cells) + " |")
     for lang, r in report["languages"].items():
         out.append("")
         out.append(f"## {lang}")

@@ -83,3 +83,55 @@ def reliability(confidences: Sequence[float], correct: Sequence[bool], bins: int
         ece += n / len(conf) * abs(acc - mean_conf)
         rows.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": n, "mean_confidence": round(mean_conf, 4), "accuracy": round(acc, 4)})
     return {"bins": rows, "ece": round(ece, 4), "n": int(len(conf))}
+
+
+# ---------------------------------------------------------------- intervals
+# A bootstrap over conversations, not turns: turns of one conversation share a
+# writer, an agent and a story, so resampling them one by one would pretend
+# they are independent and give intervals that are too narrow.
+def f1_from_counts(sums: np.ndarray) -> np.ndarray:
+    """F1 from summed (tp, fp, fn) columns, 0 where there is nothing to score."""
+    tp, fp, fn = sums[..., 0], sums[..., 1], sums[..., 2]
+    denom = 2 * tp + fp + fn
+    return np.divide(2 * tp, denom, out=np.zeros_like(denom, dtype=float), where=denom > 0)
+
+
+def accuracy_from_counts(sums: np.ndarray) -> np.ndarray:
+    """Accuracy from summed (correct, total) columns."""
+    correct, total = sums[..., 0], sums[..., 1]
+    return np.divide(correct, total, out=np.zeros_like(total, dtype=float), where=total > 0)
+
+
+def macro_f1_from_confusion(sums: np.ndarray) -> np.ndarray:
+    """Macro-F1 from a flattened c x c confusion matrix (rows true, columns
+    predicted), averaged over the classes present in the truth, as
+    ``multiclass_report`` does."""
+    c = int(round(np.sqrt(sums.shape[-1])))
+    m = sums.reshape(sums.shape[:-1] + (c, c)).astype(float)
+    tp = np.diagonal(m, axis1=-2, axis2=-1)
+    support = m.sum(axis=-1)
+    predicted = m.sum(axis=-2)
+    denom = support + predicted
+    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+    present = support > 0
+    n_present = present.sum(axis=-1)
+    return np.divide((f1 * present).sum(axis=-1), n_present, out=np.zeros(n_present.shape), where=n_present > 0)
+
+
+STATISTICS = {"f1": f1_from_counts, "accuracy": accuracy_from_counts, "macro_f1": macro_f1_from_confusion}
+
+
+def bootstrap_interval(units: np.ndarray, statistic: str, n_resamples: int = 1000, level: float = 0.95,
+                       random_state: int = 0) -> tuple[float, float]:
+    """Percentile interval of a metric when the units (rows of per-unit counts,
+    e.g. one row per conversation) are drawn again with replacement."""
+    units = np.asarray(units, dtype=float)
+    n = len(units)
+    if n == 0:
+        return (0.0, 0.0)
+    rng = np.random.default_rng(random_state)
+    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples)
+    values = STATISTICS[statistic](weights @ units)
+    tail = (1.0 - level) / 2.0
+    lo, hi = np.quantile(values, [tail, 1.0 - tail])
+    return (round(float(lo), 4), round(float(hi), 4))

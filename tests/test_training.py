@@ -45,16 +45,18 @@ def test_tiny_models_learn_their_training_set(tiny_models, tiny_labelled_path):
 
 def test_judgement_examples_are_the_annotators_verdicts_with_the_rules_in_the_input(tiny_labelled_path):
     from training.corpus import load_labelled
-    from training.train import task_examples
+    from training.train import judgement_inputs, task_examples
 
     convs, _ = load_labelled([str(tiny_labelled_path)])
-    texts, ys, groups, _ = task_examples("judgement_define_next_steps", convs)
+    texts, ys, groups, _langs = task_examples("judgement_define_next_steps", convs)
     assert groups == [c.conversation_id for c in convs]
     assert ys == [c.extra["checklist"]["define_next_steps"] for c in convs]
     # t-en-1 is pending with next steps stated: the rule passes it, as the annotator did.
     assert ys[0] == "pass" and "xxvdefine_next_stepspass" in texts[0].split()
     # t-hr-1 is resolved with nothing left to do: the annotator said na.
     assert ys[2] == "na" and "xxresolutionresolved" in texts[2].split()
+    # Inputs built once for every judgement task give the same examples.
+    assert task_examples("judgement_define_next_steps", convs, judgement_inputs(convs)) == (texts, ys, groups, _langs)
 
 
 def test_refuses_a_worse_model_unless_forced(tiny_models, tiny_labelled_path, tmp_path):

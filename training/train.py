@@ -69,10 +69,12 @@ HEADLINE = {
 }
 
 
-def task_examples(task: str, convs: list[Conversation]) -> tuple[list[str], list, list[str], list[str]]:
-    """(texts, targets, groups, languages) for a task; examples without a label are skipped."""
+def task_examples(task: str, convs: list[Conversation], judgement_texts: list[str] | None = None,
+                  ) -> tuple[list[str], list, list[str], list[str]]:
+    """(texts, targets, groups, languages) for a task; examples without a label are skipped.
+    ``judgement_texts``: ``judgement_inputs(convs)``, when the caller already has them."""
     if task in JUDGEMENT_TASKS:
-        return _judgement_examples(task, convs)
+        return _judgement_examples(task, convs, judgement_texts)
     texts, ys, groups, langs = [], [], [], []
     for conv in convs:
         if task in ("category", "resolution"):
@@ -99,18 +101,25 @@ def task_examples(task: str, convs: list[Conversation]) -> tuple[list[str], list
     return texts, ys, groups, langs
 
 
-def _judgement_examples(task: str, convs: list[Conversation]):
-    """The annotator's verdict of a judgement item, with the rules' verdicts on
-    the gold turn labels among the inputs, as the pipeline computes them on its
-    predicted ones."""
-    item = judgement_item(task)
+def judgement_inputs(convs: list[Conversation]) -> list[str]:
+    """Every conversation's judgement-model input, the rules' verdicts on its
+    gold turn labels among them, as the pipeline computes them on its predicted
+    ones. The same for every judgement task, so ``train_all`` builds them once."""
     rules = ChecklistRules(load_default_checklist())
+    return [judgement_input(conv, rules.evaluate(conv)) for conv in convs]
+
+
+def _judgement_examples(task: str, convs: list[Conversation], inputs: list[str] | None = None):
+    """The annotator's verdict of a judgement item, with ``judgement_inputs``."""
+    item = judgement_item(task)
+    if inputs is None:
+        inputs = judgement_inputs(convs)
     texts, ys, groups, langs = [], [], [], []
-    for conv in convs:
+    for conv, text in zip(convs, inputs):
         verdict = (conv.extra.get("checklist") or {}).get(item)
         if verdict is None:
             continue
-        texts.append(judgement_input(conv, rules.evaluate(conv)))
+        texts.append(text)
         ys.append(verdict)
         groups.append(conv.conversation_id)
         langs.append(conv.language or "?")
@@ -250,8 +259,9 @@ def _binarise(ys, labels) -> np.ndarray:
 
 
 def train_task(task: str, convs: list[Conversation], folds: int = 5, random_state: int = 0,
-               extra: list[Conversation] | None = None, n_jobs: int | None = None) -> tuple[Any, dict] | None:
-    texts, ys, groups, langs = task_examples(task, convs)
+               extra: list[Conversation] | None = None, n_jobs: int | None = None,
+               judgement_texts: list[str] | None = None) -> tuple[Any, dict] | None:
+    texts, ys, groups, langs = task_examples(task, convs, judgement_texts)
     more = extra_examples(task, extra or [])
     if len(texts) < 2:
         log.info("task %s: no labels in the data, skipped", task)
@@ -343,10 +353,14 @@ def train_all(
         digest = hashlib.sha256(corpus_digest.encode() + Path(ltec_train).read_bytes()).hexdigest()[:16]
     out = Path(out)
     trained: dict[str, tuple] = {}
+    judgement_texts = None
     for task in tasks:
         if progress:
             progress(task)
-        result = train_task(task, convs, folds=folds, random_state=random_state, extra=extra, n_jobs=n_jobs)
+        if task in JUDGEMENT_TASKS and judgement_texts is None:
+            judgement_texts = judgement_inputs(convs)
+        result = train_task(task, convs, folds=folds, random_state=random_state, extra=extra, n_jobs=n_jobs,
+                            judgement_texts=judgement_texts)
         if result is not None:
             trained[task] = result
     comparisons = {}

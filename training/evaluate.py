@@ -341,6 +341,7 @@ def render_table(report: dict) -> str:
                      f"{_fmt(h['frustration_f1']):>8s} {_fmt(h['checklist_accuracy']):>10s} {_fmt(h['category_accuracy']):>9s} "
                      f"{_fmt(h['resolution_accuracy']):>11s}")
     if any(r.get("intervals") for r in report["languages"].values()):
+        lines.append("")
         lines.append("95% intervals (bootstrap over conversations)")
         lines.append(f"{'language':9s} " + " ".join(f"{_INTERVAL_NAMES[m]:>20s}" for m in INTERVALS))
         for lang in langs:

@@ -6,6 +6,8 @@ import pytest
 from training.metrics import (
     bootstrap_interval,
     confusion,
+    confusion_by_unit,
+    f1_counts_by_unit,
     macro_f1_from_confusion,
     multiclass_report,
     multilabel_report,
@@ -76,3 +78,23 @@ def test_macro_f1_from_confusion_matches_the_report():
     m2 = confusion(t2, p2, labels)
     flat2 = np.array([m2[a][b] for a in labels for b in labels], dtype=float)
     assert macro_f1_from_confusion(flat2) == pytest.approx(multiclass_report(t2, p2, labels)["overall"]["macro_f1"], abs=1e-4)
+
+
+def test_counts_by_unit_by_hand():
+    # Unit 0: (T,T) tp, (F,T) fp; unit 1: (T,F) fn; unit 2 has no example.
+    counts = f1_counts_by_unit([0, 0, 1], [True, False, True], [True, True, False], 3)
+    assert counts.tolist() == [[1, 1, 0], [0, 0, 1], [0, 0, 0]]
+    m = confusion_by_unit([1, 1, 0], ["neg", "pos", "neg"], ["neg", "neg", "pos"], ["neg", "pos"], 2)
+    # Flattened rows true x columns predicted: neg-neg, neg-pos, pos-neg, pos-pos.
+    assert m.tolist() == [[0, 1, 0, 0], [1, 0, 1, 0]]
+
+
+def test_paired_bootstrap_difference_by_hand():
+    # The model gets both conversations right, the baseline only the first: on a
+    # resample of AA the difference is 0, of BB 1, of AB 1 - 2/3 = 1/3.
+    model = [[1, 0, 0], [1, 0, 0]]
+    baseline = [[1, 0, 0], [0, 1, 0]]
+    assert bootstrap_interval(model, "f1", n_resamples=4000, level=0.2, baseline=baseline) == (0.3333, 0.3333)
+    assert bootstrap_interval(model, "f1", n_resamples=4000, baseline=baseline) == (0.0, 1.0)
+    # A baseline equal to the model differs by nothing on every resample.
+    assert bootstrap_interval(model, "f1", baseline=model) == (0.0, 0.0)

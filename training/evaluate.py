@@ -20,7 +20,14 @@ from pipeline.runner import Pipeline, build_stages
 
 from . import baselines
 from .corpus import gold_verdicts, load_labelled
-from .metrics import bootstrap_interval, multiclass_report, multilabel_report, reliability
+from .metrics import (
+    bootstrap_interval,
+    confusion_by_unit,
+    f1_counts_by_unit,
+    multiclass_report,
+    multilabel_report,
+    reliability,
+)
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +112,7 @@ def _unit_counts(one: _Collector) -> dict[str, list[int]]:
     beh_t = np.array(one.beh_true, dtype=bool).reshape(-1, len(BEHAVIOURS))
     beh_p = np.array(one.beh_pred, dtype=bool).reshape(-1, len(BEHAVIOURS))
     frus_t, frus_p = np.array(one.frus_true, dtype=bool), np.array(one.frus_pred, dtype=bool)
-    index = {label: i for i, label in enumerate(SENTIMENTS)}
-    sent = np.zeros((len(SENTIMENTS), len(SENTIMENTS)), dtype=int)
-    for t, p in zip(one.sent_true, one.sent_pred):
-        if t in index and p in index:
-            sent[index[t], index[p]] += 1
+    sent = confusion_by_unit([0] * len(one.sent_true), one.sent_true, one.sent_pred, SENTIMENTS, 1)[0].astype(int)
     verdicts = [r for v in one.verdicts.values() for r in v]
     return {
         "behaviours_micro_f1": [int((beh_t & beh_p).sum()), int((~beh_t & beh_p).sum()), int((beh_t & ~beh_p).sum())],
@@ -246,55 +249,64 @@ def evaluate_external(root: Path, config, with_baselines: bool = True) -> dict[s
         done, _ = pipe.process(ds["conversations"])
         by_id = {c.conversation_id: c for c in done}
         res: dict[str, Any] = {"name": ds["name"], "language": ds["language"], "conversations": len(ds["conversations"])}
+        n_units = len(ds["conversations"])
         if "customer" in ds:
-            st, sp, sv, ft, fp, fv = [], [], [], [], [], []
-            for text, gl, pred in _aligned(ds["conversations"], ds["customer"], by_id):
+            su, st, sp, sv, fu, ft, fp, fv = [], [], [], [], [], [], [], []
+            for unit, text, gl, pred in _aligned(ds["conversations"], ds["customer"], by_id):
                 if gl.get("sentiment"):
-                    st.append(gl["sentiment"]); sp.append(pred.sentiment)
+                    su.append(unit); st.append(gl["sentiment"]); sp.append(pred.sentiment)
                     if with_baselines:
                         sv.append(baselines.vader_sentiment(text))
                 if gl.get("frustration") is not None:
-                    ft.append(gl["frustration"]); fp.append(bool(pred.frustrated))
+                    fu.append(unit); ft.append(gl["frustration"]); fp.append(bool(pred.frustrated))
                     if with_baselines:
                         fv.append(baselines.vader_frustrated(text))
             if st:
                 res["sentiment_macro_f1"] = multiclass_report(st, sp, list(SENTIMENTS))["overall"]["macro_f1"]
                 if sv:
                     res["vader_sentiment_macro_f1"] = multiclass_report(st, sv, list(SENTIMENTS))["overall"]["macro_f1"]
+                    res["sentiment_macro_f1_gain"] = list(bootstrap_interval(
+                        confusion_by_unit(su, st, sp, SENTIMENTS, n_units), "macro_f1",
+                        baseline=confusion_by_unit(su, st, sv, SENTIMENTS, n_units)))
                 res["sentiment_n"] = len(st)
             if ft:
                 res["frustration_f1"] = _binary_f1(ft, fp)
                 if fv:
                     res["vader_frustration_f1"] = _binary_f1(ft, fv)
+                    res["frustration_f1_gain"] = list(bootstrap_interval(
+                        f1_counts_by_unit(fu, ft, fp, n_units), "f1", baseline=f1_counts_by_unit(fu, ft, fv, n_units)))
                 res["frustration_n"] = len(ft)
                 res["frustration_positives"] = int(sum(ft))
         if "agent_behaviours" in ds:
+            aligned = list(_aligned(ds["conversations"], ds["agent_behaviours"], by_id))
+            units = [unit for unit, _, _, _ in aligned]
+            keyword = [baselines.keyword_behaviours(text) for _, text, _, _ in aligned] if with_baselines else []
             for label in ds["labels"]:
-                t, p_, k = [], [], []
-                for text, gl, pred in _aligned(ds["conversations"], ds["agent_behaviours"], by_id):
-                    t.append(label in gl)
-                    p_.append(label in (pred.behaviours or []))
-                    if with_baselines:
-                        k.append(label in baselines.keyword_behaviours(text))
+                t = [label in gl for _, _, gl, _ in aligned]
+                p_ = [label in (pred.behaviours or []) for _, _, _, pred in aligned]
                 res[f"{label}_f1"] = _binary_f1(t, p_)
-                if k:
+                if keyword:
+                    k = [label in kw for kw in keyword]
                     res[f"keyword_{label}_f1"] = _binary_f1(t, k)
+                    res[f"{label}_f1_gain"] = list(bootstrap_interval(
+                        f1_counts_by_unit(units, t, p_, n_units), "f1", baseline=f1_counts_by_unit(units, t, k, n_units)))
                 res[f"{label}_positives"] = int(sum(t))
         results[key] = res
     return results
 
 
 def _aligned(convs, golds, predicted: dict):
-    """(text, gold labels, predicted turn) for every turn with gold labels; turns are
-    matched by input index because cleaning may drop empty ones."""
-    for conv, gold in zip(convs, golds):
+    """(conversation number, text, gold labels, predicted turn) for every turn
+    with gold labels; turns are matched by input index because cleaning may drop
+    empty ones. The number lets the bootstrap resample whole conversations."""
+    for unit, (conv, gold) in enumerate(zip(convs, golds)):
         p = predicted.get(conv.conversation_id)
         if p is None:
             continue
         turns = {t.index: t for t in p.turns}
         for i, gl in enumerate(gold):
             if gl is not None and i in turns:
-                yield turns[i].text, gl, turns[i]
+                yield unit, turns[i].text, gl, turns[i]
 
 
 def _binary_f1(truth, pred) -> float:
@@ -323,6 +335,13 @@ _INTERVAL_NAMES = {"behaviours_micro_f1": "behaviours micro-F1", "sentiment_macr
 def _interval_cell(lang_report: dict, metric: str) -> str:
     interval = lang_report.get("intervals", {}).get(metric)
     return "-" if interval is None else f"{interval[0]:.3f}–{interval[1]:.3f}"
+
+
+def _gain_cell(result: dict, metric: str, base: str) -> str:
+    interval = result.get(f"{metric}_gain")
+    if interval is None or result.get(base) is None:
+        return "-"
+    return f"{result[metric] - result[base]:+.3f} ({interval[0]:+.3f} to {interval[1]:+.3f})"
 
 
 def render_table(report: dict) -> str:
@@ -378,6 +397,7 @@ def render_table(report: dict) -> str:
         lines.append("Public datasets (evaluation only; ours vs baseline)")
         for key, r in report["external"].items():
             parts = [f"{k}={_fmt(v)}" for k, v in r.items() if k.endswith("_f1")]
+            parts += [f"{k}={v[0]:+.3f}..{v[1]:+.3f}" for k, v in r.items() if k.endswith("_gain")]
             lines.append(f"  {r['name']:28s} " + "  ".join(parts))
     return "\n".join(lines)
 
@@ -463,14 +483,18 @@ def render_markdown(report: dict) -> str:
         out.append("")
         out.append("## Public datasets (evaluation only)")
         out.append("")
-        out.append("| dataset | language | metric | convaudit | baseline |")
-        out.append("|---|---|---|---|---|")
+        out.append("Difference: convaudit minus the baseline, with its 95% interval from 1,000 paired resamples "
+                   "of the conversations (both scored on the same resample).")
+        out.append("")
+        out.append("| dataset | language | metric | convaudit | baseline | difference (95% interval) |")
+        out.append("|---|---|---|---|---|---|")
         for key, r in report["external"].items():
             for metric, base in (("frustration_f1", "vader_frustration_f1"), ("sentiment_macro_f1", "vader_sentiment_macro_f1"),
                                  ("greeting_f1", "keyword_greeting_f1"), ("anything_else_f1", "keyword_anything_else_f1"),
                                  ("empathy_apology_f1", "keyword_empathy_apology_f1")):
                 if metric in r:
-                    out.append(f"| {r['name']} | {r['language']} | {metric} | {_fmt(r[metric])} | {_fmt(r.get(base))} ({base.split('_')[0]}) |")
+                    out.append(f"| {r['name']} | {r['language']} | {metric} | {_fmt(r[metric])} | {_fmt(r.get(base))} "
+                               f"({base.split('_')[0]}) | {_gain_cell(r, metric, base)} |")
     if report.get("previous"):
         out.append("")
         out.append("## Compared with the previous evaluation")

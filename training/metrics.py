@@ -122,9 +122,13 @@ STATISTICS = {"f1": f1_from_counts, "accuracy": accuracy_from_counts, "macro_f1"
 
 
 def bootstrap_interval(units: np.ndarray, statistic: str, n_resamples: int = 1000, level: float = 0.95,
-                       random_state: int = 0) -> tuple[float, float]:
+                       random_state: int = 0, baseline: np.ndarray | None = None) -> tuple[float, float]:
     """Percentile interval of a metric when the units (rows of per-unit counts,
-    e.g. one row per conversation) are drawn again with replacement."""
+    e.g. one row per conversation) are drawn again with replacement.
+
+    With ``baseline`` (the baseline's counts on the same units, row for row):
+    the interval of the difference metric - baseline metric, both computed on
+    the same resamples (a paired bootstrap)."""
     units = np.asarray(units, dtype=float)
     n = len(units)
     if n == 0:
@@ -132,6 +136,30 @@ def bootstrap_interval(units: np.ndarray, statistic: str, n_resamples: int = 100
     rng = np.random.default_rng(random_state)
     weights = rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples)
     values = STATISTICS[statistic](weights @ units)
+    if baseline is not None:
+        values = values - STATISTICS[statistic](weights @ np.asarray(baseline, dtype=float))
     tail = (1.0 - level) / 2.0
     lo, hi = np.quantile(values, [tail, 1.0 - tail])
     return (round(float(lo), 4), round(float(hi), 4))
+
+
+def f1_counts_by_unit(units: Sequence[int], truth: Sequence[bool], pred: Sequence[bool], n_units: int) -> np.ndarray:
+    """(tp, fp, fn) per unit from per-example unit ids and binary decisions."""
+    u = np.asarray(units, dtype=int)
+    t = np.asarray(truth, dtype=bool)
+    p = np.asarray(pred, dtype=bool)
+    return np.stack([np.bincount(u, weights=(a & b).astype(float), minlength=n_units)
+                     for a, b in ((t, p), (~t, p), (t, ~p))], axis=1)
+
+
+def confusion_by_unit(units: Sequence[int], truth: Sequence[str], pred: Sequence[str], labels: Sequence[str],
+                      n_units: int) -> np.ndarray:
+    """The flattened confusion matrix (rows true, columns predicted) per unit;
+    predictions outside ``labels`` count in no cell."""
+    index = {label: i for i, label in enumerate(labels)}
+    c = len(labels)
+    out = np.zeros((n_units, c * c))
+    for u, t, p in zip(units, truth, pred):
+        if t in index and p in index:
+            out[u, index[t] * c + index[p]] += 1
+    return out

@@ -215,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="measure model accuracy on labelled conversations",
                        description="Run the pipeline on labelled conversations and report precision, recall and F1 "
-                       "per label and language, confusion matrices, checklist verdict accuracy and calibration.")
+                       "per label and language, confusion matrices, checklist verdict accuracy, calibration, and 95% "
+                       "intervals (bootstrap over conversations) for the headline numbers and the public-data gains.")
     e.add_argument("--data", "-d", nargs="+", required=True, metavar="PATH", help="labelled files or directories")
     e.add_argument("--model", "-m", metavar="DIR", help="model directory (default: model_dir of the config)")
     e.add_argument("--config", "-c", metavar="YAML", help="pipeline config (default: configs/pipeline.yaml)")

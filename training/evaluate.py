@@ -58,7 +58,7 @@ class _Collector:
         self.kw_pred = []
         self.vader_sent, self.vader_frus = [], []
         # Headline metric -> one row of counts per conversation (``_unit_counts``).
-        self.units: dict[str, list[list[int]]] = defaultdict(list)
+        self.units: dict[str, list[list[float]]] = defaultdict(list)
 
     def merge(self, other: "_Collector") -> None:
         for name, value in vars(other).items():
@@ -106,18 +106,18 @@ def evaluate(data: list[str], model_dir: str | None = None, config_path: str | N
     return report
 
 
-def _unit_counts(one: _Collector) -> dict[str, list[int]]:
+def _unit_counts(one: _Collector) -> dict[str, list[float]]:
     """What one conversation (a collector holding its rows alone) contributes
     to each headline metric, as counts the bootstrap intervals can add up."""
-    beh_t = np.array(one.beh_true, dtype=bool).reshape(-1, len(BEHAVIOURS))
-    beh_p = np.array(one.beh_pred, dtype=bool).reshape(-1, len(BEHAVIOURS))
-    frus_t, frus_p = np.array(one.frus_true, dtype=bool), np.array(one.frus_pred, dtype=bool)
-    sent = confusion_by_unit([0] * len(one.sent_true), one.sent_true, one.sent_pred, SENTIMENTS, 1)[0].astype(int)
+    # Every decision belongs to the one unit 0; micro-F1 pools all behaviour labels.
+    beh_t = np.array(one.beh_true, dtype=bool).ravel()
+    beh_p = np.array(one.beh_pred, dtype=bool).ravel()
     verdicts = [r for v in one.verdicts.values() for r in v]
     return {
-        "behaviours_micro_f1": [int((beh_t & beh_p).sum()), int((~beh_t & beh_p).sum()), int((beh_t & ~beh_p).sum())],
-        "sentiment_macro_f1": sent.ravel().tolist(),
-        "frustration_f1": [int((frus_t & frus_p).sum()), int((~frus_t & frus_p).sum()), int((frus_t & ~frus_p).sum())],
+        "behaviours_micro_f1": f1_counts_by_unit(np.zeros(len(beh_t), int), beh_t, beh_p, 1)[0].tolist(),
+        "sentiment_macro_f1": confusion_by_unit(np.zeros(len(one.sent_true), int), one.sent_true, one.sent_pred,
+                                                SENTIMENTS, 1)[0].tolist(),
+        "frustration_f1": f1_counts_by_unit(np.zeros(len(one.frus_true), int), one.frus_true, one.frus_pred, 1)[0].tolist(),
         "checklist_accuracy": [sum(1 for g, p, _ in verdicts if g == p), len(verdicts)],
         "category_accuracy": [sum(1 for t, p in zip(one.cat_true, one.cat_pred) if t == p), len(one.cat_true)],
         "resolution_accuracy": [sum(1 for t, p in zip(one.res_true, one.res_pred) if t == p), len(one.res_true)],

@@ -134,7 +134,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     try:
         result = train_all(args.data, args.out, force=args.force, folds=args.folds, version=args.version,
-                           tasks=tasks, progress=progress, ltec_train=args.ltec_train, n_jobs=args.jobs)
+                           tasks=tasks, progress=progress, ltec_train=args.ltec_train, n_jobs=args.jobs,
+                           context=args.context)
     except ConvauditError as exc:
         if exc.key == "model_worse":
             print("new models are worse than the ones in place; nothing was overwritten:", file=sys.stderr)
@@ -211,6 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ltec-train", metavar="FILE", help="the LTEC train file (ltec-sentiment-annotated-train.json): labelled "
                    "Latvian tweets added to the sentiment training data at a low weight; `make train` passes it when "
                    "../shared has it")
+    t.add_argument("--context", action="store_true",
+                   help="give behaviours and frustration a second stage that re-scores each turn with its neighbours' "
+                   "scores, trained on out-of-fold scores (needs 200 or more conversations). It gained on this "
+                   "project's corpus but not on conversations written by other people; see the README")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="measure model accuracy on labelled conversations",

@@ -246,3 +246,42 @@ def test_out_of_fold_on_a_single_conversation_returns_no_scores():
 
     proba = out_of_fold("sentiment", ["hvala", "ne radi"], ["positive", "negative"], ["c1", "c1"], folds=5)
     assert proba.shape == (2, 3) and not proba.any()
+
+
+def test_conversation_blocks_follow_the_conversation_ids():
+    import numpy as np
+
+    from training.train import _conversation_blocks
+
+    proba = np.arange(10).reshape(5, 2)
+    blocks = _conversation_blocks(proba, ["a", "a", "b", "c", "c"])
+    assert [b.tolist() for b in blocks] == [[[0, 1], [2, 3]], [[4, 5]], [[6, 7], [8, 9]]]
+
+
+def test_behaviours_get_the_context_stage_when_asked_and_there_are_enough_conversations(tiny_labelled_path, tmp_path,
+                                                                               monkeypatch, conv_factory):
+    from pipeline.models import ContextualTurnModel
+    from pipeline.stages.behaviours import BehaviourClassifier
+    from training import train
+
+    plain = train_all([str(tiny_labelled_path)], tmp_path / "plain", folds=2, tasks=("behaviours",), context=True)
+    assert plain["tasks"] == ["behaviours"]
+    _, card = load_model(tmp_path / "plain" / "behaviours")
+    assert card["kind"] == "linear" and "turn_model_cross_validated" not in card["metrics"]
+    # The tiny corpus has 8 conversations, below the shipped minimum.
+    monkeypatch.setattr(train, "CONTEXT_MIN_CONVERSATIONS", 4)
+    train_all([str(tiny_labelled_path)], tmp_path / "off", folds=2, tasks=("behaviours",))
+    assert load_model(tmp_path / "off" / "behaviours")[1]["kind"] == "linear"
+    train_all([str(tiny_labelled_path)], tmp_path / "ctx", folds=2, tasks=("behaviours",), context=True)
+    model, card = load_model(tmp_path / "ctx" / "behaviours")
+    assert isinstance(model, ContextualTurnModel)
+    assert card["kind"] == "linear+context" and card["model_class"] == "pipeline.models.ContextualTurnModel"
+    assert set(card["metrics"]["turn_model_cross_validated"]) >= {"micro_f1", "micro_precision", "micro_recall"}
+    assert set(card["thresholds"]) == set(card["labels"])
+    stage = BehaviourClassifier(model, card)
+    conv = conv_factory([("customer", "Hi, I was charged twice."), ("agent", "Hello, sorry about that."),
+                         ("agent", "I have refunded the second charge.")], language="en")
+    stage([conv])
+    agent = [t for t in conv.turns if t.speaker == "agent"]
+    assert all(set(t.behaviour_scores) == set(card["labels"]) for t in agent)
+    assert all(0 <= v <= 1 for t in agent for v in t.behaviour_scores.values())

@@ -73,5 +73,15 @@ class ModelStage(Stage):
                 model.warm_up()
 
 
+def score_turns(model: Any, inputs: list[list[str]]) -> Any:
+    """``model``'s probabilities for every turn, ``inputs`` holding each
+    conversation's turn inputs in order. A model that re-scores turns with their
+    neighbours' scores (``uses_context``) is told where conversations end."""
+    texts = [x for conv_inputs in inputs for x in conv_inputs]
+    if getattr(model, "uses_context", False):
+        return model.predict_proba(texts, sizes=[len(conv_inputs) for conv_inputs in inputs])
+    return model.predict_proba(texts)
+
+
 def card_version(card: dict) -> str:
     return f"{card.get('name', 'model')}@{card.get('version', '0')}"

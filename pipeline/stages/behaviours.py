@@ -9,7 +9,7 @@ from ..features import turn_inputs
 from ..labels import BEHAVIOURS
 from ..models import load_model
 from ..records import Conversation
-from .base import ModelStage, card_version, register
+from .base import ModelStage, card_version, register, score_turns
 
 
 @register("behaviours")
@@ -28,7 +28,7 @@ class BehaviourClassifier(ModelStage):
         return cls(model, card, config.thresholds.behaviours)
 
     def predict(self, batch: list[Conversation]) -> np.ndarray:
-        return self.model.predict_proba([x for conv in batch for _, x in turn_inputs(conv, "agent")])
+        return score_turns(self.model, [[x for _, x in turn_inputs(conv, "agent")] for conv in batch])
 
     def set_annotations(self, batch: list[Conversation], scores: np.ndarray) -> None:
         turns = [t for conv in batch for t in conv.turns if t.speaker == "agent"]

@@ -8,11 +8,11 @@ from ..config import PipelineConfig
 from ..features import turn_inputs
 from ..models import load_model
 from ..records import Conversation, Turn
-from .base import ModelStage, card_version, register
+from .base import ModelStage, card_version, register, score_turns
 
 
-def _customer_texts(batch: list[Conversation]) -> list[str]:
-    return [text for conv in batch for _, text in turn_inputs(conv, "customer")]
+def _customer_inputs(batch: list[Conversation]) -> list[list[str]]:
+    return [[text for _, text in turn_inputs(conv, "customer")] for conv in batch]
 
 
 def _customer_turns(batch: list[Conversation]) -> list[Turn]:
@@ -32,7 +32,7 @@ class SentimentClassifier(ModelStage):
         return cls(*load_model(config.resolve(config.model_dir) / cls.task, cls.task))
 
     def predict(self, batch: list[Conversation]) -> np.ndarray:
-        return self.model.predict_proba(_customer_texts(batch))
+        return score_turns(self.model, _customer_inputs(batch))
 
     def set_annotations(self, batch: list[Conversation], scores: np.ndarray) -> None:
         turns = _customer_turns(batch)
@@ -63,9 +63,8 @@ class FrustrationDetector(ModelStage):
         return cls(model, card, config.thresholds.frustration)
 
     def predict(self, batch: list[Conversation]) -> np.ndarray:
-        texts = _customer_texts(batch)
-        proba = self.model.predict_proba(texts)
-        return proba[:, list(self.model.labels_).index("frustration")] if len(texts) else np.zeros(0)
+        proba = score_turns(self.model, _customer_inputs(batch))
+        return proba[:, list(self.model.labels_).index("frustration")] if len(proba) else np.zeros(0)
 
     def set_annotations(self, batch: list[Conversation], scores: np.ndarray) -> None:
         turns = _customer_turns(batch)

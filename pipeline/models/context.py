@@ -11,6 +11,8 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
+from .linear import labels_at_thresholds
+
 # Probabilities are clipped to [EPS, 1 - EPS] before the logit; a missing
 # neighbour reads as a logit of 0 (no evidence) and a missing "elsewhere in the
 # conversation" as the floor.
@@ -144,10 +146,7 @@ class ContextualTurnModel:
         return self.context_model.predict_proba(blocks)
 
     def predict(self, texts: list[str], sizes: list[int] | None = None) -> list[list[str]]:
-        proba = self.predict_proba(texts, sizes)
-        thresholds = getattr(self, "thresholds_", {})
-        th = np.array([thresholds.get(l, 0.5) for l in self.labels_])
-        return [[l for l, hit in zip(self.labels_, row >= th) if hit] for row in proba]
+        return labels_at_thresholds(self.predict_proba(texts, sizes), self.labels_, getattr(self, "thresholds_", {}))
 
     def warm_up(self) -> None:
         if hasattr(self.turn_model, "warm_up"):

@@ -155,6 +155,13 @@ def _word_grams(doc: str, pattern: re.Pattern, min_n: int, max_n: int) -> list[s
     return grams
 
 
+def labels_at_thresholds(proba: np.ndarray, labels: list[str], thresholds: dict[str, float]) -> list[list[str]]:
+    """Per row of multilabel probabilities, the labels at or above their
+    threshold (0.5 where none is given)."""
+    th = np.array([thresholds.get(l, 0.5) for l in labels])
+    return [[l for l, hit in zip(labels, row >= th) if hit] for row in proba]
+
+
 class LinearTextModel:
     """Word (1-2) and character (2-5) TF-IDF features with one calibrated logistic
     regression per label.
@@ -393,8 +400,7 @@ class LinearTextModel:
         proba = self.predict_proba(texts)
         if self.kind == "multiclass":
             return [self.labels_[i] for i in proba.argmax(axis=1)]
-        th = np.array([self.thresholds_.get(l, 0.5) for l in self.labels_])
-        return [[l for l, hit in zip(self.labels_, row >= th) if hit] for row in proba]
+        return labels_at_thresholds(proba, self.labels_, self.thresholds_)
 
     def get_params(self) -> dict:
         # getattr default: artifacts saved before a parameter existed still load.

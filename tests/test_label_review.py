@@ -6,20 +6,18 @@ import pytest
 
 from training.corpus import load_labelled
 from training.label_review import apply_changes, disagreements, main, planned_changes, read_decisions
-from training.train import label_set
+from training.train import label_set, labelled_turns
 
 
 def _gold_scores(convs, task):
     """Scores that agree with every gold label (1 where present, 0 where absent)."""
-    from training.label_review import _labelled_turns
-
     labels = label_set(task)
-    rows = list(_labelled_turns(convs, task))
-    return rows, labels, np.array([[1.0 if lab in gold else 0.0 for lab in labels] for _c, _t, gold in rows])
+    rows = list(labelled_turns(task, convs))
+    return rows, labels, np.array([[1.0 if lab in gold else 0.0 for lab in labels] for _c, _t, _x, gold in rows])
 
 
 def _row(rows, item_id):
-    return next(i for i, (c, t, _g) in enumerate(rows) if f"{c.conversation_id}#{t.index}" == item_id)
+    return next(i for i, (c, t, _x, _g) in enumerate(rows) if f"{c.conversation_id}#{t.index}" == item_id)
 
 
 def test_questions_are_asked_only_where_the_score_contradicts_the_label(tiny_labelled_path):

@@ -30,35 +30,23 @@ from pipeline.io.readers import expand_inputs
 from pipeline.records import Conversation
 
 from .corpus import load_labelled
+from .train import label_set, labelled_turns, out_of_fold, task_examples
 
 REVIEW_TASKS = ("behaviours", "frustration")
 CONTEXT_TURNS = 3
 DECISIONS = ("yes", "no", "unsure")
 
 
-def _labelled_turns(convs: list[Conversation], task: str):
-    """(conversation, turn, gold labels) in the order ``train.task_examples`` uses."""
-    from pipeline.features import turn_inputs
-
-    speaker = "agent" if task == "behaviours" else "customer"
-    for conv in convs:
-        for turn, _text in turn_inputs(conv, speaker):
-            if task == "behaviours" and turn.behaviours is not None:
-                yield conv, turn, set(turn.behaviours)
-            elif task == "frustration" and turn.frustrated is not None:
-                yield conv, turn, {"frustration"} if turn.frustrated else set()
-
-
 def disagreements(convs: list[Conversation], task: str, scores: np.ndarray, labels: list[str],
                   low: float, high: float) -> tuple[list[dict], dict[str, dict]]:
     """Review items and their key. A question is asked where a label is present and
     scored below ``low``, or absent and scored above ``high``; ``scores`` has one row
-    per labelled turn (``train.task_examples`` order) and one column per label."""
+    per labelled turn (``train.labelled_turns`` order) and one column per label."""
     items, key = [], {}
-    rows = list(_labelled_turns(convs, task))
+    rows = list(labelled_turns(task, convs))
     if len(rows) != len(scores):
         raise ValueError(f"{len(scores)} score rows for {len(rows)} labelled turns")
-    for (conv, turn, gold), row in zip(rows, scores):
+    for (conv, turn, _text, gold), row in zip(rows, scores):
         questions = [lab for j, lab in enumerate(labels)
                      if (lab in gold and row[j] < low) or (lab not in gold and row[j] > high)]
         if not questions:
@@ -142,8 +130,6 @@ def apply_changes(paths: list[str], changes: dict[str, dict[str, bool]]) -> Coun
 def review_scores(convs: list[Conversation], task: str, folds: int, group_by: str) -> tuple[np.ndarray, list[str]]:
     """Out-of-fold scores of the task's default model, grouped by conversation or by
     the conversation id up to its second dash (a writer series such as ``hr-c``)."""
-    from .train import label_set, out_of_fold, task_examples
-
     texts, ys, groups, _langs = task_examples(task, convs)
     if group_by == "prefix":
         groups = ["-".join(g.split("-")[:2]) for g in groups]

@@ -107,20 +107,26 @@ def task_examples(task: str, convs: list[Conversation], judgement_texts: list[st
                 groups.append(conv.conversation_id)
                 langs.append(conv.language or "?")
             continue
-        speaker = "agent" if task == "behaviours" else "customer"
-        for turn, text in turn_inputs(conv, speaker):
-            if task == "sentiment" and turn.sentiment is not None:
-                ys.append(turn.sentiment)
-            elif task == "frustration" and turn.frustrated is not None:
-                ys.append(["frustration"] if turn.frustrated else [])
-            elif task == "behaviours" and turn.behaviours is not None:
-                ys.append(list(turn.behaviours))
-            else:
-                continue
+        for _conv, _turn, text, y in labelled_turns(task, [conv]):
             texts.append(text)
+            ys.append(y)
             groups.append(conv.conversation_id)
             langs.append(conv.language or "?")
     return texts, ys, groups, langs
+
+
+def labelled_turns(task: str, convs: list[Conversation]):
+    """(conversation, turn, model input, target) for every turn that has a label
+    for a turn task (sentiment, frustration, behaviours), in conversation order."""
+    speaker = "agent" if task == "behaviours" else "customer"
+    for conv in convs:
+        for turn, text in turn_inputs(conv, speaker):
+            if task == "sentiment" and turn.sentiment is not None:
+                yield conv, turn, text, turn.sentiment
+            elif task == "frustration" and turn.frustrated is not None:
+                yield conv, turn, text, ["frustration"] if turn.frustrated else []
+            elif task == "behaviours" and turn.behaviours is not None:
+                yield conv, turn, text, list(turn.behaviours)
 
 
 def judgement_inputs(convs: list[Conversation]) -> list[str]:

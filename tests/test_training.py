@@ -130,11 +130,11 @@ def test_checklist_thresholds_report_is_exact_when_scores_equal_gold_labels(tiny
 def test_judgement_check_compares_rule_and_model_by_writer(tiny_labelled_path):
     import copy
 
-    from training.corpus import load_labelled
-    from training.judgement_check import compare, writer
+    from training.corpus import load_labelled, writer
+    from training.judgement_check import compare
 
     convs, _ = load_labelled([str(tiny_labelled_path)])
-    assert sorted({writer(c) for c in convs}) == ["t-en", "t-hr", "t-lv", "t-sr"]
+    assert sorted({writer(c.conversation_id) for c in convs}) == ["t-en", "t-hr", "t-lv", "t-sr"]
     # Predicted turn labels equal to the gold ones: both halves of the report agree.
     report = compare(convs, copy.deepcopy(convs), ["answer_all_questions", "define_next_steps"], folds=2)
     for item, rows in report.items():

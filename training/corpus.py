@@ -46,6 +46,13 @@ def load_labelled(paths: Iterable[str], clean: bool = True) -> tuple[list[Conver
     return convs, rejects
 
 
+def writer(conversation_id: str) -> str:
+    """The writer series of a corpus conversation: its id up to the second dash
+    (``hr-c-014`` -> ``hr-c``). Cross-validation grouped by it keeps a writer's
+    habits from helping to judge that writer."""
+    return "-".join(conversation_id.split("-")[:2])
+
+
 def data_hash(paths: Iterable[str]) -> str:
     h = hashlib.sha256()
     for f in sorted(expand_inputs(list(paths))):

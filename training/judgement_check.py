@@ -30,14 +30,10 @@ from pipeline.models import LinearTextModel
 from pipeline.records import Conversation
 
 from .checklist_thresholds import with_predicted_behaviours
-from .corpus import load_default_checklist, load_labelled
+from .corpus import load_default_checklist, load_labelled, writer
 from .train import JUDGEMENT_PARAMS, out_of_fold, task_examples
 
 log = logging.getLogger(__name__)
-
-
-def writer(conv: Conversation) -> str:
-    return "-".join(conv.conversation_id.split("-")[:2])
 
 
 def _accuracy(pred: np.ndarray, gold: np.ndarray, langs: np.ndarray) -> dict[str, float]:
@@ -55,7 +51,7 @@ def compare(convs: list[Conversation], predicted: list[Conversation], items: lis
     pred_verdicts = [rules.evaluate(c) for c in predicted]
     gold_inputs = [judgement_input(c, v) for c, v in zip(convs, gold_verdicts)]
     pred_inputs = [judgement_input(c, v) for c, v in zip(predicted, pred_verdicts)]
-    groups = np.array([writer(c) for c in convs])
+    groups = np.array([writer(c.conversation_id) for c in convs])
     langs = np.array([c.language or "?" for c in convs])
     report = {}
     for item in items:

@@ -29,7 +29,7 @@ from pipeline.errors import ConvauditError
 from pipeline.io.readers import expand_inputs
 from pipeline.records import Conversation
 
-from .corpus import load_labelled
+from .corpus import load_labelled, writer
 from .train import label_set, labelled_turns, out_of_fold, task_examples
 
 REVIEW_TASKS = ("behaviours", "frustration")
@@ -132,7 +132,7 @@ def review_scores(convs: list[Conversation], task: str, folds: int, group_by: st
     the conversation id up to its second dash (a writer series such as ``hr-c``)."""
     texts, ys, groups, _langs = task_examples(task, convs)
     if group_by == "prefix":
-        groups = ["-".join(g.split("-")[:2]) for g in groups]
+        groups = [writer(g) for g in groups]
     return out_of_fold(task, texts, ys, groups, folds=folds), label_set(task)
 
 
